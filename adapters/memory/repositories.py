@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID
+
+from adapters.memory.store import Tables
+from domain.errors import Conflict
+from domain.identity import User
+from domain.invitations import Invitation
+from domain.permissions import Role
+from domain.sessions import RefreshToken
+from domain.workspaces import Membership, Workspace
+
+
+class MemoryUserRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self._t.users.values()):
+            raise Conflict("email already registered")
+        self._t.users[user.id] = replace(user)
+
+    async def get(self, user_id: UUID) -> User | None:
+        user = self._t.users.get(user_id)
+        return replace(user) if user else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((replace(u) for u in self._t.users.values() if u.email == email), None)
+
+    async def set_platform_admin(self, user_id: UUID, value: bool) -> None:
+        if user := self._t.users.get(user_id):
+            self._t.users[user_id] = replace(user, is_platform_admin=value)
+
+
+class MemoryWorkspaceRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def add(self, workspace: Workspace) -> None:
+        if workspace.id in self._t.workspaces:
+            raise Conflict("workspace already exists")
+        self._t.workspaces[workspace.id] = replace(workspace)
+
+    async def get(self, workspace_id: UUID) -> Workspace | None:
+        workspace = self._t.workspaces.get(workspace_id)
+        return replace(workspace) if workspace else None
+
+    async def lock(self, workspace_id: UUID) -> Workspace | None:
+        return await self.get(workspace_id)
+
+    async def rename(self, workspace_id: UUID, name: str) -> None:
+        if workspace := self._t.workspaces.get(workspace_id):
+            self._t.workspaces[workspace_id] = replace(workspace, name=name)
+
+    async def delete(self, workspace_id: UUID) -> None:
+        self._t.workspaces.pop(workspace_id, None)
+        for key in [k for k in self._t.memberships if k[0] == workspace_id]:
+            del self._t.memberships[key]
+        for key in [k for k, i in self._t.invitations.items() if i.workspace_id == workspace_id]:
+            del self._t.invitations[key]
+
+
+class MemoryMembershipRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def add(self, membership: Membership) -> None:
+        key = (membership.workspace_id, membership.user_id)
+        if key in self._t.memberships:
+            raise Conflict("already a member")
+        self._t.memberships[key] = replace(membership)
+
+    async def get(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
+        membership = self._t.memberships.get((workspace_id, user_id))
+        return replace(membership) if membership else None
+
+    async def get_for_share(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
+        return await self.get(workspace_id, user_id)
+
+    async def count_owners(self, workspace_id: UUID) -> int:
+        return sum(
+            1 for (ws, _), m in self._t.memberships.items() if ws == workspace_id and m.role is Role.OWNER
+        )
+
+    async def update(self, membership: Membership) -> None:
+        key = (membership.workspace_id, membership.user_id)
+        if key in self._t.memberships:
+            self._t.memberships[key] = replace(membership)
+
+    async def remove(self, workspace_id: UUID, user_id: UUID) -> None:
+        self._t.memberships.pop((workspace_id, user_id), None)
+
+
+class MemoryRefreshTokenRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def add(self, token: RefreshToken) -> None:
+        if any(t.token_hash == token.token_hash for t in self._t.refresh_tokens.values()):
+            raise Conflict("refresh token already exists")
+        self._t.refresh_tokens[token.id] = replace(token)
+
+    async def get_by_hash_for_update(self, token_hash: str) -> RefreshToken | None:
+        return next((replace(t) for t in self._t.refresh_tokens.values() if t.token_hash == token_hash), None)
+
+    async def mark_used(self, token_id: UUID, at: datetime) -> None:
+        if token := self._t.refresh_tokens.get(token_id):
+            self._t.refresh_tokens[token_id] = replace(token, used_at=at)
+
+    async def revoke_family(self, family_id: UUID, at: datetime) -> int:
+        revoked = 0
+        for key, token in list(self._t.refresh_tokens.items()):
+            if token.family_id == family_id and token.revoked_at is None:
+                self._t.refresh_tokens[key] = replace(token, revoked_at=at)
+                revoked += 1
+        return revoked
+
+
+class MemoryInvitationRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def add(self, invitation: Invitation) -> None:
+        if await self.get_open_for_email(invitation.workspace_id, invitation.email):
+            raise Conflict("an invitation for that email is already pending")
+        self._t.invitations[invitation.id] = replace(invitation)
+
+    async def get(self, workspace_id: UUID, invitation_id: UUID) -> Invitation | None:
+        invitation = self._t.invitations.get(invitation_id)
+        return replace(invitation) if invitation and invitation.workspace_id == workspace_id else None
+
+    async def get_by_token_hash_for_update(self, token_hash: str) -> Invitation | None:
+        return next((replace(i) for i in self._t.invitations.values() if i.token_hash == token_hash), None)
+
+    async def get_open_for_email(self, workspace_id: UUID, email: str) -> Invitation | None:
+        return next(
+            (
+                replace(i)
+                for i in self._t.invitations.values()
+                if i.workspace_id == workspace_id and i.email == email and i.is_open
+            ),
+            None,
+        )
+
+    async def save(self, invitation: Invitation) -> None:
+        if invitation.id in self._t.invitations:
+            self._t.invitations[invitation.id] = replace(invitation)

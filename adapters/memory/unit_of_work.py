@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.repositories import (
+    MemoryInvitationRepository,
+    MemoryMembershipRepository,
+    MemoryRefreshTokenRepository,
+    MemoryUserRepository,
+    MemoryWorkspaceRepository,
+)
+from adapters.memory.store import MemoryStore, Tables
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def _bind(self, tables: Tables) -> None:
+        self._tables = tables
+        self.users = MemoryUserRepository(tables)
+        self.workspaces = MemoryWorkspaceRepository(tables)
+        self.memberships = MemoryMembershipRepository(tables)
+        self.refresh_tokens = MemoryRefreshTokenRepository(tables)
+        self.invitations = MemoryInvitationRepository(tables)
+
+    async def __aenter__(self) -> Self:
+        await self._store.write_lock.acquire()
+        self._bind(self._store.tables.copy())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._store.write_lock.release()
+
+    async def commit(self) -> None:
+        self._store.tables = self._tables
+        self._bind(self._tables.copy())

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from domain.errors import ServiceUnavailable
+
+Connection = psycopg.AsyncConnection[tuple[object, ...]]
+
+
+async def open_pool(url: str, *, min_size: int, max_size: int, timeout: float) -> AsyncConnectionPool:
+    """Open a pool of autocommit connections; a unit of work opens its own transaction."""
+    pool: AsyncConnectionPool = AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=timeout,
+        kwargs={"autocommit": True},
+        open=False,
+    )
+    await pool.open(wait=False)
+    return pool
+
+
+@asynccontextmanager
+async def connection(pool: AsyncConnectionPool) -> AsyncIterator[Connection]:
+    """A pooled connection; an unreachable database becomes `ServiceUnavailable`."""
+    try:
+        async with pool.connection() as conn:
+            yield conn
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise ServiceUnavailable("the database is unavailable") from exc

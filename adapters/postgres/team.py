@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from adapters.postgres.errors import unique_violation_as_conflict
+from adapters.postgres.pool import Connection
+from domain.invitations import Invitation
+from domain.permissions import Role
+from domain.workspaces import Membership
+
+MEMBERSHIP_COLUMNS = "workspace_id, user_id, role, created_at"
+INSERT_MEMBERSHIP = """
+INSERT INTO memberships (workspace_id, user_id, role, created_at)
+VALUES (%(workspace_id)s, %(user_id)s, %(role)s, %(created_at)s)
+"""
+SELECT_MEMBERSHIP = f"""
+SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
+"""
+SELECT_MEMBERSHIP_FOR_SHARE = SELECT_MEMBERSHIP + " FOR SHARE"
+COUNT_OWNERS = "SELECT count(*) FROM memberships WHERE workspace_id = %(ws)s AND role = 'owner'"
+UPDATE_MEMBERSHIP = "UPDATE memberships SET role = %(role)s WHERE workspace_id = %(ws)s AND user_id = %(user)s"
+DELETE_MEMBERSHIP = "DELETE FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
+
+INVITATION_COLUMNS = (
+    "id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at,"
+    " accepted_at, accepted_by, revoked_at"
+)
+INSERT_INVITATION = f"""
+INSERT INTO invitations ({INVITATION_COLUMNS})
+VALUES (%(id)s, %(workspace_id)s, %(email)s, %(role)s, %(token_hash)s, %(invited_by)s, %(created_at)s,
+        %(expires_at)s, %(accepted_at)s, %(accepted_by)s, %(revoked_at)s)
+"""
+SELECT_INVITATION = f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE workspace_id = %(ws)s AND id = %(id)s"
+SELECT_INVITATION_BY_TOKEN = f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = %(hash)s FOR UPDATE"
+SELECT_OPEN_INVITATION = f"""
+SELECT {INVITATION_COLUMNS} FROM invitations
+WHERE workspace_id = %(ws)s AND email = %(email)s AND accepted_at IS NULL AND revoked_at IS NULL
+"""
+SAVE_INVITATION = """
+UPDATE invitations SET accepted_at = %(accepted_at)s, accepted_by = %(accepted_by)s, revoked_at = %(revoked_at)s
+WHERE id = %(id)s
+"""
+
+
+def membership_from_row(row: tuple[Any, ...]) -> Membership:
+    workspace_id, user_id, role, created_at = row
+    return Membership(workspace_id=workspace_id, user_id=user_id, role=Role.parse(role), created_at=created_at)
+
+
+def invitation_from_row(row: tuple[Any, ...]) -> Invitation:
+    (id_, workspace_id, email, role, token_hash, invited_by, created_at, expires_at,
+     accepted_at, accepted_by, revoked_at) = row  # fmt: skip
+    return Invitation(
+        id=id_,
+        workspace_id=workspace_id,
+        email=email,
+        role=Role.parse(role),
+        token_hash=token_hash,
+        invited_by=invited_by,
+        created_at=created_at,
+        expires_at=expires_at,
+        accepted_at=accepted_at,
+        accepted_by=accepted_by,
+        revoked_at=revoked_at,
+    )
+
+
+class PostgresMembershipRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, membership: Membership) -> None:
+        with unique_violation_as_conflict("already a member"):
+            await self._conn.execute(
+                INSERT_MEMBERSHIP,
+                {
+                    "workspace_id": membership.workspace_id,
+                    "user_id": membership.user_id,
+                    "role": membership.role.label,
+                    "created_at": membership.created_at,
+                },
+            )
+
+    async def get(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
+        row = await (await self._conn.execute(SELECT_MEMBERSHIP, {"ws": workspace_id, "user": user_id})).fetchone()
+        return membership_from_row(row) if row else None
+
+    async def get_for_share(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
+        cursor = await self._conn.execute(SELECT_MEMBERSHIP_FOR_SHARE, {"ws": workspace_id, "user": user_id})
+        row = await cursor.fetchone()
+        return membership_from_row(row) if row else None
+
+    async def count_owners(self, workspace_id: UUID) -> int:
+        row = await (await self._conn.execute(COUNT_OWNERS, {"ws": workspace_id})).fetchone()
+        return int(row[0]) if row else 0
+
+    async def update(self, membership: Membership) -> None:
+        await self._conn.execute(
+            UPDATE_MEMBERSHIP,
+            {"ws": membership.workspace_id, "user": membership.user_id, "role": membership.role.label},
+        )
+
+    async def remove(self, workspace_id: UUID, user_id: UUID) -> None:
+        await self._conn.execute(DELETE_MEMBERSHIP, {"ws": workspace_id, "user": user_id})
+
+
+class PostgresInvitationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, invitation: Invitation) -> None:
+        with unique_violation_as_conflict("an invitation for that email is already pending"):
+            await self._conn.execute(
+                INSERT_INVITATION,
+                {
+                    "id": invitation.id,
+                    "workspace_id": invitation.workspace_id,
+                    "email": invitation.email,
+                    "role": invitation.role.label,
+                    "token_hash": invitation.token_hash,
+                    "invited_by": invitation.invited_by,
+                    "created_at": invitation.created_at,
+                    "expires_at": invitation.expires_at,
+                    "accepted_at": invitation.accepted_at,
+                    "accepted_by": invitation.accepted_by,
+                    "revoked_at": invitation.revoked_at,
+                },
+            )
+
+    async def get(self, workspace_id: UUID, invitation_id: UUID) -> Invitation | None:
+        cursor = await self._conn.execute(SELECT_INVITATION, {"ws": workspace_id, "id": invitation_id})
+        row = await cursor.fetchone()
+        return invitation_from_row(row) if row else None
+
+    async def get_by_token_hash_for_update(self, token_hash: str) -> Invitation | None:
+        row = await (await self._conn.execute(SELECT_INVITATION_BY_TOKEN, {"hash": token_hash})).fetchone()
+        return invitation_from_row(row) if row else None
+
+    async def get_open_for_email(self, workspace_id: UUID, email: str) -> Invitation | None:
+        row = await (await self._conn.execute(SELECT_OPEN_INVITATION, {"ws": workspace_id, "email": email})).fetchone()
+        return invitation_from_row(row) if row else None
+
+    async def save(self, invitation: Invitation) -> None:
+        await self._conn.execute(
+            SAVE_INVITATION,
+            {
+                "id": invitation.id,
+                "accepted_at": invitation.accepted_at,
+                "accepted_by": invitation.accepted_by,
+                "revoked_at": invitation.revoked_at,
+            },
+        )

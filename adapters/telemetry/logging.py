@@ -1,0 +1,74 @@
+"""Structured JSON logs on stdout, with secrets redacted before rendering."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+REDACTED = "[REDACTED]"
+_SENSITIVE = ("password", "secret", "token", "apikey", "authorization", "cookie", "xservicekey")
+
+
+def is_sensitive(key: str) -> bool:
+    flat = key.lower().replace("-", "").replace("_", "")
+    return any(word in flat for word in _SENSITIVE)
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: REDACTED if isinstance(k, str) and is_sensitive(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event):
+        event[key] = REDACTED if is_sensitive(key) else redact(event[key])
+    return event
+
+
+class _Stdout:
+    """Resolve sys.stdout at write time, so redirected output (tests, daemons) is honoured."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def configure_logging(level: str) -> None:
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_processor,
+        structlog.processors.format_exc_info,
+        structlog.processors.JSONRenderer(),
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stdout()),
+        cache_logger_on_first_use=False,
+    )
+    # Libraries that log through the standard library end up as JSON too.
+    handler = logging.StreamHandler(_Stdout())  # type: ignore[arg-type]
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *processors,
+            ],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(numeric, logging.INFO))

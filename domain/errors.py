@@ -1,0 +1,66 @@
+"""One hierarchy of domain errors, each with a stable code.
+
+The HTTP edge maps codes to statuses in exactly one table
+(`entrypoints/http/errors.py`); nothing below it knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class ErrorDetail:
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    code = "INTERNAL"
+
+    def __init__(self, message: str, *, details: tuple[ErrorDetail, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_FAILED"
+
+
+class Unauthorized(DomainError):
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+
+
+class InsufficientCredits(DomainError):
+    code = "INSUFFICIENT_CREDITS"
+
+
+class ProviderUnavailable(DomainError):
+    code = "PROVIDER_UNAVAILABLE"
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency we cannot do without (the database) is unreachable."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after_seconds: int, message: str = "too many requests") -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

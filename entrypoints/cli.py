@@ -1,0 +1,117 @@
+"""The `cascade` console script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+import uvicorn
+
+from adapters.postgres.migrator import MigrationError, migrate
+from adapters.telemetry.logging import configure_logging
+from application.admin.make_platform_admin import MakePlatformAdmin, MakePlatformAdminCommand
+from domain.errors import DomainError
+from entrypoints.config import ConfigError, Settings, load_settings
+from entrypoints.ioc import build_container
+from entrypoints.local_services import EmbeddedPostgres
+
+log = structlog.get_logger("cascade.cli")
+EMBEDDED_POSTGRES_PORT = 54329
+
+
+def serve(settings: Settings) -> None:
+    from entrypoints.http.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+    log.info("serving", url=f"http://{settings.host}:{settings.port}", profile=settings.profile, docs="/schema")
+    uvicorn.Server(config).run()
+
+
+def run_migrations(settings: Settings) -> None:
+    if not settings.database_url:
+        raise ConfigError("CASCADE_DATABASE_URL: required to migrate")
+    applied = asyncio.run(migrate(settings.database_url, Path(settings.migrations_dir)))
+    log.info("migrated", applied=[f"{m.version:03d}_{m.name}" for m in applied])
+
+
+def dev(settings: Settings) -> None:
+    """Local profile on embedded PostgreSQL kept under the data dir; Ctrl-C stops both."""
+    postgres: EmbeddedPostgres | None = None
+    if not settings.database_url:
+        postgres = EmbeddedPostgres(Path(settings.data_dir) / "postgres", EMBEDDED_POSTGRES_PORT)
+        log.info("starting_embedded_postgres", data_dir=str(postgres.data_dir), port=postgres.port)
+        settings = load_settings(database_url=postgres.start(), profile="local")
+    try:
+        run_migrations(settings)
+        serve(settings)
+    finally:
+        if postgres is not None:
+            postgres.stop()
+            log.info("stopped_embedded_postgres")
+
+
+def make_admin(settings: Settings, email: str, revoke: bool) -> None:
+    async def run() -> None:
+        container = build_container(settings)
+        try:
+            async with container() as request:
+                use_case = await request.get(MakePlatformAdmin)
+                await use_case(MakePlatformAdminCommand(email=email, value=not revoke))
+        finally:
+            await container.close()
+
+    asyncio.run(run())
+    log.info("platform_admin_set", email=email, value=not revoke)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="cascade", description="Cascade data-enrichment backend")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the REST API (settings from CASCADE_* variables)")
+    commands.add_parser("migrate", help="apply pending PostgreSQL migrations")
+    commands.add_parser("dev", help="embedded PostgreSQL + migrations + API: what `make run` runs")
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    admin = users.add_parser("make-admin", help="give a user the platform-admin flag")
+    admin.add_argument("email")
+    admin.add_argument("--revoke", action="store_true", help="take the flag away instead")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "migrate":
+            run_migrations(settings)
+        elif args.command == "dev":
+            dev(settings)
+        elif args.command == "users":
+            make_admin(settings, args.email, args.revoke)
+    except ConfigError as exc:
+        print(f"cascade: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (MigrationError, DomainError) as exc:
+        print(f"cascade: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Settings: one object decoded with msgspec from `CASCADE_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+PREFIX = "CASCADE_"
+DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ConfigError(Exception):
+    """A missing or bad setting; the message names the variable."""
+
+
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    profile: Literal["memory", "local", "production"] = "local"
+    database_url: str = ""
+    database_pool_min: int = msgspec.field(default=1)
+    database_pool_max: int = 10
+    database_pool_timeout: float = 5.0
+    redis_url: str = ""
+    jwt_secret: str = DEV_JWT_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_json_body_bytes: int = 1_048_576
+    login_attempts_per_email: int = 10
+    login_attempts_per_ip: int = 50
+    login_window_seconds: int = 900
+    password_hash_memory_kib: int = 65536
+    data_dir: str = str(PROJECT_ROOT / ".cascade")
+    migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
+
+    def __post_init__(self) -> None:
+        _check_range("port", self.port, 1, 65535)
+        _check_range("database_pool_min", self.database_pool_min, 0, 1000)
+        _check_range("database_pool_max", self.database_pool_max, 1, 1000)
+        _check_range("max_json_body_bytes", self.max_json_body_bytes, 1024, 1 << 30)
+        _check_range("login_attempts_per_email", self.login_attempts_per_email, 1, 1_000_000)
+        _check_range("login_attempts_per_ip", self.login_attempts_per_ip, 1, 1_000_000)
+        _check_range("login_window_seconds", self.login_window_seconds, 1, 86_400)
+        _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
+        if self.database_pool_min > self.database_pool_max:
+            raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
+        if self.profile == "production":
+            self._check_production()
+
+    def _check_production(self) -> None:
+        if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
+            raise ValueError(
+                "the production profile needs a secret of at least 32 characters, not the default"
+                " - at `$.jwt_secret`"
+            )
+        if not self.database_url:
+            raise ValueError("is required by the production profile - at `$.database_url`")
+        if not self.redis_url:
+            raise ValueError("is required by the production profile - at `$.redis_url`")
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"must be between {low} and {high} - at `$.{name}`")
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+_FIELD_IN_MESSAGE = re.compile(r"\s*-\s*at\s*`\$\.(\w+)`")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Decode settings from the environment. Unknown `CASCADE_*` names are errors too."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {
+        key[len(PREFIX) :].lower(): value for key, value in env.items() if key.startswith(PREFIX)
+    }
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise ConfigError(_explain(str(exc))) from None
+
+
+def _explain(message: str) -> str:
+    match = _FIELD_IN_MESSAGE.search(message)
+    if match is None:
+        unknown = re.search(r"unknown field `(\w+)`", message)
+        if unknown:
+            return f"{env_name(unknown[1])} is not a Cascade setting"
+        return f"invalid configuration: {message}"
+    reason = _FIELD_IN_MESSAGE.sub("", message)
+    return f"{env_name(match[1])}: {reason}"

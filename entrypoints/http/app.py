@@ -1,0 +1,64 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from dishka import AsyncContainer
+from dishka.integrations.litestar import setup_dishka
+from litestar import Litestar, Router
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.config import Settings
+from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.ops import OpsController
+from entrypoints.http.controllers.team import InvitationAcceptController, TeamController
+from entrypoints.http.controllers.workspaces import WorkspaceController
+from entrypoints.http.edge import EdgeMiddleware
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.ioc import build_container
+
+API_VERSION = "0.1.0"
+
+
+def create_app(settings: Settings, container: AsyncContainer | None = None) -> Litestar:
+    """Build the API. The container is built here unless one is given (tests), and closed on shutdown."""
+    di = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await di.close()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[OpsController, AuthController, WorkspaceController, TeamController, InvitationAcceptController],
+    )
+    app = Litestar(
+        route_handlers=[api],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_json_body_bytes,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Cascade API",
+            version=API_VERSION,
+            description="Data enrichment: identity, workspaces and teams.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
+        debug=False,
+        logging_config=None,
+    )
+    setup_dishka(di, app)
+    app.asgi_handler = EdgeMiddleware(app.asgi_handler)
+    return app

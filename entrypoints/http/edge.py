@@ -1,0 +1,80 @@
+"""The outermost ASGI layer: request ids, security headers, one access-log line."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.telemetry.logging import redact
+from entrypoints.http.envelope import request_id_var
+
+log = structlog.get_logger("cascade.http")
+
+_VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._\-]{8,128}$")
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"strict-transport-security", b"max-age=63072000; includeSubDomains"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+]
+_LOGGED_HEADERS = {b"authorization", b"cookie", b"x-service-key", b"user-agent", b"content-type", b"content-length"}
+
+
+class EdgeMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+        rid_header = (b"x-request-id", request_id.encode())
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS, rid_header]
+            await send(message)
+
+        try:
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                await self._app(scope, receive, send_with_headers)
+        finally:
+            _access_log(scope, status, started)
+            request_id_var.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and _VALID_REQUEST_ID.match(value):
+            return value.decode()
+    return uuid.uuid4().hex
+
+
+def _access_log(scope: Scope, status: int, started: float) -> None:
+    fields: dict[str, Any] = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "client": scope["client"][0] if scope.get("client") else None,
+        "request_id": request_id_var.get(),
+    }
+    if status >= 500:
+        log.error("request", **fields)
+        return
+    log.info("request", **fields)
+    # Redacted here as well as in the log pipeline: a secret never reaches a processor.
+    headers = {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k in _LOGGED_HEADERS}
+    log.debug("request_headers", headers=redact(headers))

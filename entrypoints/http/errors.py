@@ -1,0 +1,88 @@
+"""The one table from errors to HTTP statuses, and the handlers that apply it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from domain.errors import DomainError, RateLimited
+from entrypoints.http.envelope import ErrorDetailOut, failure
+
+log = structlog.get_logger("cascade.http")
+
+STATUS_BY_CODE: dict[str, int] = {
+    "VALIDATION_FAILED": 422,
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
+    "INSUFFICIENT_CREDITS": 402,
+    "PAYLOAD_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "RATE_LIMITED": 429,
+    "INTERNAL": 500,
+    "PROVIDER_UNAVAILABLE": 503,
+    "SERVICE_UNAVAILABLE": 503,
+}
+CODE_BY_HTTP_STATUS: dict[int, str] = {
+    400: "VALIDATION_FAILED",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def _respond(
+    status: int, code: str, message: str, details: list[ErrorDetailOut] | None = None, headers: dict[str, str] | None = None
+) -> Response[Any]:
+    return Response(
+        content=failure(code, message, details), status_code=status, headers=headers, media_type=MediaType.JSON
+    )
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    details = [ErrorDetailOut(field=d.field, message=d.message) for d in exc.details]
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+    return _respond(STATUS_BY_CODE.get(exc.code, 500), exc.code, exc.message, details, headers)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Malformed JSON is 400; a well-formed body that breaks the schema is 422."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    details = [
+        ErrorDetailOut(field=str(item.get("key") or item.get("source") or ""), message=str(item.get("message", "")))
+        for item in extra
+        if isinstance(item, dict)
+    ]
+    status = 422 if details else 400
+    message = "request validation failed" if details else str(exc.detail)
+    return _respond(status, "VALIDATION_FAILED", message, details)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = CODE_BY_HTTP_STATUS.get(exc.status_code, "INTERNAL" if exc.status_code >= 500 else "VALIDATION_FAILED")
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
+    return _respond(exc.status_code, code, str(exc.detail), None, headers)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+    return _respond(500, "INTERNAL", "internal error")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

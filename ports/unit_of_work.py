@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from abc import abstractmethod
+from types import TracebackType
+from typing import Protocol, Self
+
+from ports.repositories import (
+    InvitationRepository,
+    MembershipRepository,
+    RefreshTokenRepository,
+    UserRepository,
+    WorkspaceRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Nothing is kept unless `commit()` is called."""
+
+    users: UserRepository
+    workspaces: WorkspaceRepository
+    memberships: MembershipRepository
+    refresh_tokens: RefreshTokenRepository
+    invitations: InvitationRepository
+
+    @abstractmethod
+    async def __aenter__(self) -> Self: ...
+
+    @abstractmethod
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+
+    @abstractmethod
+    async def commit(self) -> None: ...

