@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 import structlog
 import uvicorn
@@ -20,7 +22,6 @@ from entrypoints.ioc import build_container
 from entrypoints.local_services import EmbeddedPostgres
 
 log = structlog.get_logger("cascade.cli")
-EMBEDDED_POSTGRES_PORT = 54329
 
 
 def serve(settings: Settings) -> None:
@@ -46,11 +47,17 @@ def run_migrations(settings: Settings) -> None:
     log.info("migrated", applied=[f"{m.version:03d}_{m.name}" for m in applied])
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def dev(settings: Settings) -> None:
     """Local profile on embedded PostgreSQL kept under the data dir; Ctrl-C stops both."""
+    # uvicorn re-raises the signal that stopped it; as KeyboardInterrupt it still reaches `finally`.
+    signal.signal(signal.SIGTERM, _interrupt)
     postgres: EmbeddedPostgres | None = None
     if not settings.database_url:
-        postgres = EmbeddedPostgres(Path(settings.data_dir) / "postgres", EMBEDDED_POSTGRES_PORT)
+        postgres = EmbeddedPostgres(Path(settings.data_dir) / "postgres", settings.embedded_postgres_port)
         log.info("starting_embedded_postgres", data_dir=str(postgres.data_dir), port=postgres.port)
         settings = load_settings(database_url=postgres.start(), profile="local")
     try:

@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 PREFIX = "CASCADE_"
-DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"
+DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -36,10 +36,12 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     login_window_seconds: int = 900
     password_hash_memory_kib: int = 65536
     data_dir: str = str(PROJECT_ROOT / ".cascade")
+    embedded_postgres_port: int = 54329
     migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
 
     def __post_init__(self) -> None:
         _check_range("port", self.port, 1, 65535)
+        _check_range("embedded_postgres_port", self.embedded_postgres_port, 1, 65535)
         _check_range("database_pool_min", self.database_pool_min, 0, 1000)
         _check_range("database_pool_max", self.database_pool_max, 1, 1000)
         _check_range("max_json_body_bytes", self.max_json_body_bytes, 1024, 1 << 30)
@@ -55,8 +57,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def _check_production(self) -> None:
         if self.jwt_secret == DEV_JWT_SECRET or len(self.jwt_secret) < 32:
             raise ValueError(
-                "the production profile needs a secret of at least 32 characters, not the default"
-                " - at `$.jwt_secret`"
+                "the production profile needs a secret of at least 32 characters, not the default - at `$.jwt_secret`"
             )
         if not self.database_url:
             raise ValueError("is required by the production profile - at `$.database_url`")
@@ -79,9 +80,7 @@ _FIELD_IN_MESSAGE = re.compile(r"\s*-\s*at\s*`\$\.(\w+)`")
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Decode settings from the environment. Unknown `CASCADE_*` names are errors too."""
     env = os.environ if environ is None else environ
-    raw: dict[str, object] = {
-        key[len(PREFIX) :].lower(): value for key, value in env.items() if key.startswith(PREFIX)
-    }
+    raw: dict[str, object] = {key[len(PREFIX) :].lower(): value for key, value in env.items() if key.startswith(PREFIX)}
     raw.update(overrides)
     try:
         return msgspec.convert(raw, Settings, strict=False)

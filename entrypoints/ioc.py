@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 from psycopg_pool import AsyncConnectionPool
@@ -99,7 +98,7 @@ class PostgresProvider(Provider):
             settings.database_url,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
-            timeout=settings.database_pool_timeout,
+            acquire_timeout=settings.database_pool_timeout,
         )
         yield pool
         await pool.close()
@@ -108,7 +107,10 @@ class PostgresProvider(Provider):
     users = provide(PostgresUserReader, provides=UserReader)
     workspaces = provide(PostgresWorkspaceReader, provides=WorkspaceReader)
     team = provide(PostgresTeamReader, provides=TeamReader)
-    database_probe = provide(PostgresDatabaseProbe, provides=DatabaseProbe)
+
+    @provide
+    def database_probe(self, pool: AsyncConnectionPool) -> DatabaseProbe:
+        return PostgresDatabaseProbe(pool)
 
 
 class InProcessLimitsProvider(Provider):
@@ -138,7 +140,9 @@ class RedisProvider(Provider):
     def limiter(self, client: Redis) -> RateLimiter:
         return RedisRateLimiter(client, MemoryRateLimiter())
 
-    cache_probe = provide(RedisProbe, provides=CacheProbe)
+    @provide
+    def cache_probe(self, client: Redis) -> CacheProbe:
+        return RedisProbe(client)
 
 
 class UseCaseProvider(Provider):
@@ -184,6 +188,4 @@ def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """The one container of a process. Nothing is built until first asked for."""
     if settings.profile != "memory" and not settings.database_url:
         raise ConfigError("CASCADE_DATABASE_URL: required by the local and production profiles")
-    return make_async_container(
-        *adapter_providers(settings), UseCaseProvider(), *extra, context={Settings: settings}
-    )
+    return make_async_container(*adapter_providers(settings), UseCaseProvider(), *extra, context={Settings: settings})

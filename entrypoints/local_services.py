@@ -96,9 +96,9 @@ class EmbeddedPostgres:
                 "pg_ctl", "-D", str(self.pgdata), "-l", str(self.pgdata / "server.log"), "-o", options, "-w", "start"
             )
         )
-        exists = self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")
+        exists = self._psql("postgres", "SELECT 1 FROM pg_database WHERE datname = 'cascade'")
         if exists.strip() != "1":
-            self._psql("postgres", f"CREATE DATABASE {DATABASE}")
+            self._psql("postgres", "CREATE DATABASE cascade")
         return self.url
 
     def stop(self) -> None:

@@ -37,7 +37,9 @@ class MemoryWorkspaceReader:
         workspace = tables.workspaces.get(workspace_id)
         if membership is None or workspace is None:
             return None
-        return WorkspaceView(id=workspace.id, name=workspace.name, role=membership.role, created_at=workspace.created_at)
+        return WorkspaceView(
+            id=workspace.id, name=workspace.name, role=membership.role, created_at=workspace.created_at
+        )
 
     async def list_for_member(self, user_id: UUID, page: PageRequest) -> Page[WorkspaceView]:
         tables = self._store.tables
@@ -76,6 +78,4 @@ class MemoryTeamReader:
         if page.after:
             before = (page.after.created_at, page.after.id)
             invitations = [i for i in invitations if (i.created_at, i.id) < before]
-        return page_of(
-            invitations[: page.limit + 1], page.limit, lambda i: Cursor(created_at=i.created_at, id=i.id)
-        )
+        return page_of(invitations[: page.limit + 1], page.limit, lambda i: Cursor(created_at=i.created_at, id=i.id))

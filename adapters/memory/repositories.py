@@ -58,8 +58,8 @@ class MemoryWorkspaceRepository:
         self._t.workspaces.pop(workspace_id, None)
         for key in [k for k in self._t.memberships if k[0] == workspace_id]:
             del self._t.memberships[key]
-        for key in [k for k, i in self._t.invitations.items() if i.workspace_id == workspace_id]:
-            del self._t.invitations[key]
+        for invitation_id in [k for k, i in self._t.invitations.items() if i.workspace_id == workspace_id]:
+            del self._t.invitations[invitation_id]
 
 
 class MemoryMembershipRepository:
@@ -80,9 +80,7 @@ class MemoryMembershipRepository:
         return await self.get(workspace_id, user_id)
 
     async def count_owners(self, workspace_id: UUID) -> int:
-        return sum(
-            1 for (ws, _), m in self._t.memberships.items() if ws == workspace_id and m.role is Role.OWNER
-        )
+        return sum(1 for (ws, _), m in self._t.memberships.items() if ws == workspace_id and m.role is Role.OWNER)
 
     async def update(self, membership: Membership) -> None:
         key = (membership.workspace_id, membership.user_id)

@@ -25,7 +25,6 @@ class PostgresDatabaseProbe:
             )
         return ComponentHealth(name="database", status="ok", latency_ms=_since(started))
 
-
     async def _ping(self) -> None:
         async with connection(self._pool) as conn:
             await conn.execute("SELECT 1")

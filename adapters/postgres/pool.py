@@ -2,22 +2,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from domain.errors import ServiceUnavailable
 
-Connection = psycopg.AsyncConnection[tuple[object, ...]]
+Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 
 
-async def open_pool(url: str, *, min_size: int, max_size: int, timeout: float) -> AsyncConnectionPool:
+async def open_pool(url: str, *, min_size: int, max_size: int, acquire_timeout: float) -> AsyncConnectionPool:
     """Open a pool of autocommit connections; a unit of work opens its own transaction."""
     pool: AsyncConnectionPool = AsyncConnectionPool(
         url,
         min_size=min_size,
         max_size=max_size,
-        timeout=timeout,
+        timeout=acquire_timeout,
         kwargs={"autocommit": True},
         open=False,
     )

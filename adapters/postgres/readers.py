@@ -101,9 +101,7 @@ class PostgresTeamReader:
         params = {"ws": workspace_id, "after_ts": after.created_at, "after_id": after.id, "limit": page.limit + 1}
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(LIST_MEMBERS, params)).fetchall()
-        members = [
-            MemberView(user_id=r[0], email=r[1], name=r[2], role=Role.parse(r[3]), joined_at=r[4]) for r in rows
-        ]
+        members = [MemberView(user_id=r[0], email=r[1], name=r[2], role=Role.parse(r[3]), joined_at=r[4]) for r in rows]
         return page_of(members, page.limit, lambda m: Cursor(created_at=m.joined_at, id=m.user_id))
 
     async def list_invitations(self, workspace_id: UUID, page: PageRequest) -> Page[Invitation]:

@@ -26,9 +26,7 @@ class RefreshSession:
     tokens are all the same `Unauthorized`.
     """
 
-    def __init__(
-        self, uow: UnitOfWork, tokens: SecretTokens, sessions: SessionIssuer, clock: Clock
-    ) -> None:
+    def __init__(self, uow: UnitOfWork, tokens: SecretTokens, sessions: SessionIssuer, clock: Clock) -> None:
         self._uow = uow
         self._tokens = tokens
         self._sessions = sessions

@@ -21,9 +21,7 @@ class AuthSession:
 class SessionIssuer:
     """Issues an access token and the next refresh token of a family."""
 
-    def __init__(
-        self, clock: Clock, ids: IdGenerator, tokens: SecretTokens, access: AccessTokenIssuer
-    ) -> None:
+    def __init__(self, clock: Clock, ids: IdGenerator, tokens: SecretTokens, access: AccessTokenIssuer) -> None:
         self._clock = clock
         self._ids = ids
         self._tokens = tokens

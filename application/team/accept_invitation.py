@@ -49,4 +49,6 @@ class AcceptInvitation:
             )
             await uow.invitations.save(invitation)
             await uow.commit()
-        return WorkspaceView(id=workspace.id, name=workspace.name, role=invitation.role, created_at=workspace.created_at)
+        return WorkspaceView(
+            id=workspace.id, name=workspace.name, role=invitation.role, created_at=workspace.created_at
+        )

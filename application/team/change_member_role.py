@@ -38,9 +38,9 @@ class ChangeMemberRole:
                 raise NotFound("member not found")
             if not can_change_role(actor, member.role, cmd.role):
                 raise Forbidden(f"a {actor.label} cannot make a {member.role.label} a {cmd.role.label}")
-            if member.role is Role.OWNER and cmd.role is not Role.OWNER:
-                if await uow.memberships.count_owners(cmd.workspace_id) <= 1:
-                    raise Conflict("the last owner cannot be demoted")
+            demoting_owner = member.role is Role.OWNER and cmd.role is not Role.OWNER
+            if demoting_owner and await uow.memberships.count_owners(cmd.workspace_id) <= 1:
+                raise Conflict("the last owner cannot be demoted")
             member.role = cmd.role
             await uow.memberships.update(member)
             await uow.commit()

@@ -46,9 +46,7 @@ class CreateInvitation:
         email = normalize_email(cmd.email)
         now = self._clock.now()
         async with self._uow as uow:
-            actor = await authorize_in(
-                uow, cmd.workspace_id, cmd.actor_id, Action.INVITATIONS_MANAGE, team_change=True
-            )
+            actor = await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.INVITATIONS_MANAGE, team_change=True)
             if not can_grant(actor, cmd.role):
                 raise Forbidden(f"a {actor.label} cannot invite a {cmd.role.label}")
             invitee = await uow.users.get_by_email(email)

@@ -27,9 +27,7 @@ class RevokeInvitation:
 
     async def __call__(self, cmd: RevokeInvitationCommand) -> None:
         async with self._uow as uow:
-            actor = await authorize_in(
-                uow, cmd.workspace_id, cmd.actor_id, Action.INVITATIONS_MANAGE, team_change=True
-            )
+            actor = await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.INVITATIONS_MANAGE, team_change=True)
             invitation = await uow.invitations.get(cmd.workspace_id, cmd.invitation_id)
             if invitation is None:
                 raise NotFound("invitation not found")

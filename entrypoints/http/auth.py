@@ -27,4 +27,4 @@ async def authenticate(request: Request[Any, Any, Any]) -> Principal:
 
 
 AUTHENTICATED = {"principal": Provide(authenticate)}
-BEARER = [{"BearerToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import structlog
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.telemetry.logging import redact
@@ -31,7 +32,7 @@ class EdgeMiddleware:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self._app(scope, receive, send)
             return
         request_id = _request_id(scope)
@@ -62,7 +63,7 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _access_log(scope: Scope, status: int, started: float) -> None:
+def _access_log(scope: Any, status: int, started: float) -> None:
     fields: dict[str, Any] = {
         "method": scope["method"],
         "path": scope["path"],

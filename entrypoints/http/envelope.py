@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -60,7 +60,7 @@ def ok(data: T) -> Envelope[T]:
     return Envelope(success=True, data=data, error=None, meta=Meta(request_id=request_id_var.get()))
 
 
-def ok_page(page: Page[object], data: list[T]) -> PageEnvelope[T]:
+def ok_page(page: Page[Any], data: list[T]) -> PageEnvelope[T]:
     meta = PageMeta(request_id=request_id_var.get(), next_cursor=page.next_cursor, limit=page.limit)
     return PageEnvelope(success=True, data=data, error=None, meta=meta)
 

@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from domain.errors import DomainError, RateLimited
 from entrypoints.http.envelope import ErrorDetailOut, failure
@@ -43,7 +44,11 @@ CODE_BY_HTTP_STATUS: dict[int, str] = {
 
 
 def _respond(
-    status: int, code: str, message: str, details: list[ErrorDetailOut] | None = None, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[ErrorDetailOut] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     return Response(
         content=failure(code, message, details), status_code=status, headers=headers, media_type=MediaType.JSON
@@ -80,7 +85,7 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return _respond(500, "INTERNAL", "internal error")
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error,
     ValidationException: validation_error,
     HTTPException: http_error,

@@ -62,7 +62,7 @@ def _session(session: AuthSession) -> Envelope[SessionOut]:
             user=_user(session.user),
             access_token=session.access_token,
             refresh_token=session.refresh_token,
-            token_type="Bearer",
+            token_type="Bearer",  # noqa: S106 - the scheme name, not a secret
             expires_in=session.expires_in_seconds,
         )
     )

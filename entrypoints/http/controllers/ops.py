@@ -28,7 +28,9 @@ def _health(report: HealthReport) -> Envelope[HealthOut]:
         HealthOut(
             status=report.status,
             components=[
-                ComponentOut(name=c.name, status=c.status, latency_ms=c.latency_ms, required=c.required, detail=c.detail)
+                ComponentOut(
+                    name=c.name, status=c.status, latency_ms=c.latency_ms, required=c.required, detail=c.detail
+                )
                 for c in report.components
             ],
         )

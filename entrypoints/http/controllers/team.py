@@ -166,7 +166,9 @@ class TeamController(Controller):
     async def revoke(
         self, principal: Principal, workspace_id: UUID, invitation_id: UUID, uc: FromDishka[RevokeInvitation]
     ) -> None:
-        cmd = RevokeInvitationCommand(actor_id=principal.user_id, workspace_id=workspace_id, invitation_id=invitation_id)
+        cmd = RevokeInvitationCommand(
+            actor_id=principal.user_id, workspace_id=workspace_id, invitation_id=invitation_id
+        )
         await uc(cmd)
 
 

@@ -56,7 +56,9 @@ class WorkspaceController(Controller):
     async def list_mine(
         self, principal: Principal, uc: FromDishka[ListWorkspaces], limit: Limit = None, cursor: CursorParam = None
     ) -> PageEnvelope[WorkspaceOut]:
-        page = await uc(ListWorkspacesQuery(actor_id=principal.user_id, page=PageRequest.of(limit=limit, cursor=cursor)))
+        page = await uc(
+            ListWorkspacesQuery(actor_id=principal.user_id, page=PageRequest.of(limit=limit, cursor=cursor))
+        )
         return ok_page(page, [workspace_out(v) for v in page.items])
 
     @get("/{workspace_id:uuid}", summary="One workspace")

@@ -1,0 +1,58 @@
+"""Helpers that speak the REST API the way a client would."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count()
+
+
+@dataclass(slots=True)
+class Account:
+    id: str
+    email: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+async def register(client: Any, name: str = "user") -> Account:
+    email = f"{name}-{next(_counter)}@example.com"
+    response = await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": name})
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    return Account(data["user"]["id"], email, data["accessToken"], data["refreshToken"])
+
+
+async def create_workspace(client: Any, owner: Account, name: str = "Acme") -> str:
+    response = await client.post("/api/v1/workspaces", json={"name": name}, headers=owner.headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["data"]["id"])
+
+
+async def add_member(client: Any, workspace_id: str, inviter: Account, invitee: Account, role: str) -> None:
+    response = await client.post(
+        f"/api/v1/workspaces/{workspace_id}/invitations",
+        json={"email": invitee.email, "role": role},
+        headers=inviter.headers,
+    )
+    assert response.status_code == 201, response.text
+    token = response.json()["data"]["token"]
+    accepted = await client.post(f"/api/v1/invitations/{token}/accept", headers=invitee.headers)
+    assert accepted.status_code == 200, accepted.text
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["success"] is False
+    assert body["data"] is None
+    assert body["error"]["code"] == code
+    assert body["meta"]["requestId"] == response.headers["x-request-id"]
+    return dict(body["error"])

@@ -1,0 +1,142 @@
+"""Shared fixtures: settings, the memory and Postgres backends, HTTP clients.
+
+Postgres tests use the throwaway server of `make test` (TEST_POSTGRES_URL);
+run outside it, they fail with a message saying so rather than skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from typing import Any
+
+import psycopg
+import pytest
+from litestar.testing import AsyncTestClient
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
+from adapters.memory.store import MemoryStore
+from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.postgres.migrator import migrate
+from adapters.postgres.pool import open_pool
+from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from entrypoints.config import PROJECT_ROOT, Settings, load_settings
+from entrypoints.http.app import create_app
+from ports.readers import TeamReader, UserReader, WorkspaceReader
+from ports.unit_of_work import UnitOfWork
+
+MIGRATIONS = PROJECT_ROOT / "migrations" / "postgres"
+# argon2 at its cheapest: tests exercise the logic, not the cost.
+FAST_HASHING = {"password_hash_memory_kib": 64}
+
+
+def test_settings(**overrides: Any) -> Settings:
+    return load_settings({}, **{"profile": "memory", **FAST_HASHING, **overrides})
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("TEST_POSTGRES_URL is not set: run the suite with `make test` (it starts PostgreSQL)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.fail("TEST_REDIS_URL is not set: run the suite with `make test` (it starts Redis)")
+    return url
+
+
+async def create_database(server_url: str, name: str) -> str:
+    """A new empty database on the test server; returns its URL."""
+    async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+async def migrated_url(postgres_url: str) -> str:
+    url = await create_database(postgres_url, "cascade_suite")
+    await migrate(url, MIGRATIONS)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def pg_pool(migrated_url: str) -> AsyncIterator[AsyncConnectionPool]:
+    pool = await open_pool(migrated_url, min_size=1, max_size=8, acquire_timeout=10)
+    yield pool
+    await pool.close()
+
+
+async def truncate_all(pool: AsyncConnectionPool) -> None:
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+            )
+        ).fetchall()
+        if rows:
+            await conn.execute("TRUNCATE " + ", ".join(f'"{r[0]}"' for r in rows) + " CASCADE")
+
+
+@pytest.fixture
+async def clean_pool(pg_pool: AsyncConnectionPool) -> AsyncConnectionPool:
+    await truncate_all(pg_pool)
+    return pg_pool
+
+
+@dataclass(slots=True)
+class Backend:
+    """One adapter set: how contract tests see a backend."""
+
+    name: str
+    uow: Callable[[], UnitOfWork]
+    users: UserReader
+    workspaces: WorkspaceReader
+    team: TeamReader
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "memory":
+        store = MemoryStore()
+        return Backend(
+            "memory",
+            lambda: MemoryUnitOfWork(store),
+            MemoryUserReader(store),
+            MemoryWorkspaceReader(store),
+            MemoryTeamReader(store),
+        )
+    pool: AsyncConnectionPool = await request.getfixturevalue("clean_pool")
+    return Backend(
+        "postgres",
+        lambda: PostgresUnitOfWork(pool),
+        PostgresUserReader(pool),
+        PostgresWorkspaceReader(pool),
+        PostgresTeamReader(pool),
+    )
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[AsyncTestClient[Any]]:
+    """The API on the memory profile."""
+    async with AsyncTestClient(app=create_app(test_settings())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def pg_client(migrated_url: str, redis_url: str, clean_pool: AsyncConnectionPool) -> AsyncIterator[Any]:
+    """The API on the local profile: real PostgreSQL and Redis."""
+    settings = test_settings(profile="local", database_url=migrated_url, redis_url=redis_url)
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+

@@ -1,0 +1,111 @@
+"""The README's walkthrough, run as written against real `cascade` processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from entrypoints.config import PROJECT_ROOT
+from entrypoints.local_services import free_port
+from tests.conftest import create_database
+
+CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")
+
+
+def walkthrough_script() -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", readme, re.S)
+    assert block, "README.md lost its walkthrough block"
+    return block[1]
+
+
+def base_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
+    env.update(CASCADE_PASSWORD_HASH_MEMORY_KIB="1024", CASCADE_LOG_LEVEL="WARNING")
+    env.update(values)
+    return env
+
+
+def wait_until_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited during start-up"
+        try:
+            if httpx.get(f"{base}/api/v1/readiness", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the server never became ready")
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
+    process.send_signal(sig)
+    try:
+        return process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+def run_walkthrough(base: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", walkthrough_script()],
+        env=dict(os.environ, API=f"{base}/api/v1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+async def served(postgres_url: str, redis_url: str) -> AsyncIterator[str]:
+    url = await create_database(postgres_url, "cascade_e2e")
+    env = base_env(CASCADE_PROFILE="local", CASCADE_DATABASE_URL=url, CASCADE_REDIS_URL=redis_url)
+    migrated = subprocess.run([CASCADE, "migrate"], env=env, capture_output=True, text=True, check=False)
+    assert migrated.returncode == 0, migrated.stderr
+    port = free_port()
+    process = subprocess.Popen([CASCADE, "serve"], env={**env, "CASCADE_PORT": str(port)})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process)
+        yield base
+    finally:
+        stop(process, signal.SIGTERM)
+
+
+def test_readme_walkthrough_on_cascade_serve(served: str) -> None:
+    result = run_walkthrough(served)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "204"
+    assert '"role":"admin"' in result.stdout
+    assert '"email":"bob@example.com"' in result.stdout
+
+
+def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = base_env(
+        CASCADE_DATA_DIR=str(tmp_path), CASCADE_PORT=str(port), CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port())
+    )
+    process = subprocess.Popen([CASCADE, "dev"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process, timeout=60)
+        result = run_walkthrough(base)
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        code = stop(process)
+    assert code in (0, 130)
+    pgdata = tmp_path / "postgres" / "pgdata"
+    assert (pgdata / "PG_VERSION").exists(), "the embedded database lives in the data dir"
+    assert not (pgdata / "postmaster.pid").exists(), "Ctrl-C must stop the embedded PostgreSQL too"
