@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-
 from typing import Any
 
 import psycopg
@@ -36,6 +35,9 @@ FAST_HASHING = {"password_hash_memory_kib": 64}
 
 def test_settings(**overrides: Any) -> Settings:
     return load_settings({}, **{"profile": "memory", **FAST_HASHING, **overrides})
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -68,8 +69,8 @@ def run_walkthrough(base: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-async def served(postgres_url: str, redis_url: str) -> AsyncIterator[str]:
-    url = await create_database(postgres_url, "cascade_e2e")
+def served(postgres_url: str, redis_url: str) -> Iterator[str]:
+    url = asyncio.run(create_database(postgres_url, "cascade_e2e"))
     env = base_env(CASCADE_PROFILE="local", CASCADE_DATABASE_URL=url, CASCADE_REDIS_URL=redis_url)
     migrated = subprocess.run([CASCADE, "migrate"], env=env, capture_output=True, text=True, check=False)
     assert migrated.returncode == 0, migrated.stderr

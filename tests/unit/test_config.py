@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from entrypoints.config import DEV_JWT_SECRET, ConfigError, load_settings
+
+STRONG_SECRET = "s" * 48
+
+
+def test_defaults_are_the_local_profile_on_loopback() -> None:
+    settings = load_settings({})
+    assert settings.profile == "local"
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8000
+    assert settings.max_json_body_bytes == 1_048_576
+
+
+def test_values_are_decoded_from_strings() -> None:
+    settings = load_settings(
+        {"CASCADE_PORT": "9000", "CASCADE_DATABASE_POOL_TIMEOUT": "2.5", "CASCADE_PROFILE": "memory"}
+    )
+    assert (settings.port, settings.database_pool_timeout, settings.profile) == (9000, 2.5, "memory")
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"CASCADE_PORT": "eighty"}, "CASCADE_PORT"),
+        ({"CASCADE_PORT": "70000"}, "CASCADE_PORT"),
+        ({"CASCADE_PROFILE": "staging"}, "CASCADE_PROFILE"),
+        ({"CASCADE_LOG_LEVEL": "LOUD"}, "CASCADE_LOG_LEVEL"),
+        ({"CASCADE_MAX_JSON_BODY_BYTES": "-1"}, "CASCADE_MAX_JSON_BODY_BYTES"),
+        ({"CASCADE_DATABASE_POOL_MIN": "20", "CASCADE_DATABASE_POOL_MAX": "5"}, "CASCADE_DATABASE_POOL_MIN"),
+        ({"CASCADE_PORTT": "1"}, "CASCADE_PORTT"),
+    ],
+)
+def test_a_bad_value_names_its_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(env)
+
+
+def production(**env: str) -> dict[str, str]:
+    return {
+        "CASCADE_PROFILE": "production",
+        "CASCADE_JWT_SECRET": STRONG_SECRET,
+        "CASCADE_DATABASE_URL": "postgresql://db/cascade",
+        "CASCADE_REDIS_URL": "redis://cache/0",
+        **env,
+    }
+
+
+def test_production_accepts_complete_configuration() -> None:
+    assert load_settings(production()).profile == "production"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"CASCADE_JWT_SECRET": DEV_JWT_SECRET}, "CASCADE_JWT_SECRET"),
+        ({"CASCADE_JWT_SECRET": "short"}, "CASCADE_JWT_SECRET"),
+        ({"CASCADE_DATABASE_URL": ""}, "CASCADE_DATABASE_URL"),
+        ({"CASCADE_REDIS_URL": ""}, "CASCADE_REDIS_URL"),
+    ],
+)
+def test_production_refuses_defaults_and_missing_services(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(production(**env))
