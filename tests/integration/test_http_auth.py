@@ -11,13 +11,15 @@ async def test_register_returns_a_session_and_normalizes_the_email(client: Any) 
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["success"] is True and body["error"] is None
+    assert body["success"] is True
+    assert body["error"] is None
     data = body["data"]
     assert data["user"]["email"] == "ann@example.com"
     assert data["user"]["name"] == "Ann Lee"
     assert data["tokenType"] == "Bearer"
     assert data["expiresIn"] == 900
-    assert data["accessToken"] and data["refreshToken"]
+    assert data["accessToken"]
+    assert data["refreshToken"]
     assert response.headers["cache-control"] == "no-store"
 
 
