@@ -140,5 +140,3 @@ async def pg_client(migrated_url: str, redis_url: str, clean_pool: AsyncConnecti
     settings = test_settings(profile="local", database_url=migrated_url, redis_url=redis_url)
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
-
-
