@@ -18,7 +18,7 @@ from entrypoints.http.controllers.ops import OpsController
 from entrypoints.http.controllers.team import InvitationAcceptController, TeamController
 from entrypoints.http.controllers.workspaces import WorkspaceController
 from entrypoints.http.edge import EdgeMiddleware
-from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.ioc import build_container
 
 API_VERSION = "0.1.0"
@@ -57,6 +57,7 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         debug=False,
         logging_config=None,
     )
+    document_errors(app)
     setup_dishka(di, app)
     app.asgi_handler = EdgeMiddleware(app.asgi_handler)
     return app

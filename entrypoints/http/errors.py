@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from domain.errors import DomainError, RateLimited
-from entrypoints.http.envelope import ErrorDetailOut, failure
+from entrypoints.http.envelope import ErrorDetailOut, ErrorEnvelope, failure
 
 log = structlog.get_logger("cascade.http")
 
@@ -91,3 +93,28 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_error,
     Exception: unexpected_error,
 }
+
+
+_ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "malformed request (e.g. invalid JSON)",
+    401: "missing, invalid or expired credentials",
+    403: "your role does not allow this",
+    404: "no such resource in your workspaces",
+    409: "conflicts with the current state",
+    413: "request body too large",
+    422: "the body or parameters break the schema or a rule",
+    429: "rate limited; see Retry-After",
+    500: "internal error",
+    503: "a required dependency is unavailable",
+}
+
+
+def document_errors(app: Litestar) -> None:
+    """Describe the error envelope in the OpenAPI document of every route."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            statuses = [500, 503] if "ops" in (handler.resolve_tags() or ()) else list(_ERROR_DESCRIPTIONS)
+            documented = {s: ResponseSpec(ErrorEnvelope, description=_ERROR_DESCRIPTIONS[s]) for s in statuses}
+            handler.responses = {**documented, **(handler.responses or {})}
