@@ -30,7 +30,7 @@ class WorkspaceReader(Protocol):
 
     @abstractmethod
     async def list_for_member(self, user_id: UUID, page: PageRequest) -> Page[WorkspaceView]:
-        """The user's workspaces, oldest membership first."""
+        """The user's workspaces, oldest workspace first."""
 
 
 class TeamReader(Protocol):

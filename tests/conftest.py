@@ -107,7 +107,7 @@ class Backend:
 
 
 @pytest.fixture(params=["memory", "postgres"])
-async def backend(request: pytest.FixtureRequest) -> Backend:
+def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
         store = MemoryStore()
         return Backend(
@@ -117,7 +117,7 @@ async def backend(request: pytest.FixtureRequest) -> Backend:
             MemoryWorkspaceReader(store),
             MemoryTeamReader(store),
         )
-    pool: AsyncConnectionPool = await request.getfixturevalue("clean_pool")
+    pool: AsyncConnectionPool = request.getfixturevalue("clean_pool")
     return Backend(
         "postgres",
         lambda: PostgresUnitOfWork(pool),

@@ -4,8 +4,18 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ports.rate_limit import RateDecision
+
+
+@dataclass(slots=True)
+class _Window:
+    seconds: int
+    events: deque[float] = field(default_factory=deque)
+
+    def expired(self, now: float) -> bool:
+        return not self.events or self.events[-1] <= now - self.seconds
 
 
 class MemoryRateLimiter:
@@ -13,16 +23,18 @@ class MemoryRateLimiter:
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
         self._now = monotonic
-        self._events: dict[str, deque[float]] = {}
+        self._windows: dict[str, _Window] = {}
         self._max_keys = max_keys
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
         now = self._now()
-        events = self._events.get(key)
-        if events is None:
-            if len(self._events) >= self._max_keys:
-                self._evict(now, window_seconds)
-            events = self._events[key] = deque()
+        window = self._windows.get(key)
+        if window is None:
+            if len(self._windows) >= self._max_keys:
+                self._evict(now)
+            window = self._windows[key] = _Window(window_seconds)
+        window.seconds = window_seconds
+        events = window.events
         while events and events[0] <= now - window_seconds:
             events.popleft()
         if len(events) >= limit:
@@ -31,7 +43,11 @@ class MemoryRateLimiter:
         events.append(now)
         return RateDecision(allowed=True, limit=limit, remaining=limit - len(events), retry_after_seconds=0)
 
-    def _evict(self, now: float, window_seconds: int) -> None:
-        stale = [k for k, q in self._events.items() if not q or q[-1] <= now - window_seconds]
-        for key in stale or list(self._events)[: len(self._events) // 2]:
-            del self._events[key]
+    def _evict(self, now: float) -> None:
+        """Forget keys whose own window has passed; if none has, the least recently hit half."""
+        stale = [key for key, window in self._windows.items() if window.expired(now)]
+        if not stale:
+            by_last_hit = sorted(self._windows, key=lambda k: self._windows[k].events[-1])
+            stale = by_last_hit[: max(len(by_last_hit) // 2, 1)]
+        for key in stale:
+            del self._windows[key]

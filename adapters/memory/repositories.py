@@ -13,13 +13,19 @@ from domain.sessions import RefreshToken
 from domain.workspaces import Membership, Workspace
 
 
+def conflict(tables: Tables, message: str) -> Conflict:
+    """A constraint violation, which also aborts the transaction as it does in PostgreSQL."""
+    tables.aborted = True
+    return Conflict(message)
+
+
 class MemoryUserRepository:
     def __init__(self, tables: Tables) -> None:
         self._t = tables
 
     async def add(self, user: User) -> None:
-        if any(u.email == user.email for u in self._t.users.values()):
-            raise Conflict("email already registered")
+        if user.id in self._t.users or any(u.email == user.email for u in self._t.users.values()):
+            raise conflict(self._t, "email already registered")
         self._t.users[user.id] = replace(user)
 
     async def get(self, user_id: UUID) -> User | None:
@@ -40,7 +46,7 @@ class MemoryWorkspaceRepository:
 
     async def add(self, workspace: Workspace) -> None:
         if workspace.id in self._t.workspaces:
-            raise Conflict("workspace already exists")
+            raise conflict(self._t, "workspace already exists")
         self._t.workspaces[workspace.id] = replace(workspace)
 
     async def get(self, workspace_id: UUID) -> Workspace | None:
@@ -69,7 +75,7 @@ class MemoryMembershipRepository:
     async def add(self, membership: Membership) -> None:
         key = (membership.workspace_id, membership.user_id)
         if key in self._t.memberships:
-            raise Conflict("already a member")
+            raise conflict(self._t, "already a member")
         self._t.memberships[key] = replace(membership)
 
     async def get(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
@@ -96,8 +102,9 @@ class MemoryRefreshTokenRepository:
         self._t = tables
 
     async def add(self, token: RefreshToken) -> None:
-        if any(t.token_hash == token.token_hash for t in self._t.refresh_tokens.values()):
-            raise Conflict("refresh token already exists")
+        taken = token.id in self._t.refresh_tokens
+        if taken or any(t.token_hash == token.token_hash for t in self._t.refresh_tokens.values()):
+            raise conflict(self._t, "refresh token already exists")
         self._t.refresh_tokens[token.id] = replace(token)
 
     async def get_by_hash_for_update(self, token_hash: str) -> RefreshToken | None:
@@ -122,7 +129,10 @@ class MemoryInvitationRepository:
 
     async def add(self, invitation: Invitation) -> None:
         if await self.get_open_for_email(invitation.workspace_id, invitation.email):
-            raise Conflict("an invitation for that email is already pending")
+            raise conflict(self._t, "an invitation for that email is already pending")
+        taken = invitation.id in self._t.invitations
+        if taken or any(i.token_hash == invitation.token_hash for i in self._t.invitations.values()):
+            raise conflict(self._t, "invitation already exists")
         self._t.invitations[invitation.id] = replace(invitation)
 
     async def get(self, workspace_id: UUID, invitation_id: UUID) -> Invitation | None:

@@ -25,9 +25,11 @@ class Tables:
     memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)
     refresh_tokens: dict[UUID, RefreshToken] = field(default_factory=dict)
     invitations: dict[UUID, Invitation] = field(default_factory=dict)
+    # Set by a failed statement: like PostgreSQL, the transaction can then only roll back.
+    aborted: bool = False
 
     def copy(self) -> Tables:
-        return Tables(**{f.name: dict(getattr(self, f.name)) for f in fields(self)})
+        return Tables(**{f.name: dict(getattr(self, f.name)) for f in fields(self) if f.name != "aborted"})
 
 
 class MemoryStore:

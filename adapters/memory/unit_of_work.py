@@ -39,5 +39,6 @@ class MemoryUnitOfWork:
         self._store.write_lock.release()
 
     async def commit(self) -> None:
-        self._store.tables = self._tables
-        self._bind(self._tables.copy())
+        if not self._tables.aborted:
+            self._store.tables = self._tables
+        self._bind(self._store.tables.copy())
