@@ -13,7 +13,8 @@ MIN_PASSWORD_LENGTH = 10
 # argon2 cost grows with input; an upper bound keeps one request from burning CPU.
 MAX_PASSWORD_LENGTH = 256
 MAX_NAME_LENGTH = 200
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def normalize_email(raw: str) -> str:
@@ -42,6 +43,11 @@ def check_password_policy(password: str) -> None:
 
 def clean_name(raw: str, *, field: str = "name", max_length: int = MAX_NAME_LENGTH) -> str:
     name = " ".join(raw.split())
+    if _CONTROL.search(name):
+        raise ValidationFailed(
+            f"{field} must not contain control characters",
+            details=(ErrorDetail(field=field, message="control character"),),
+        )
     if not name or len(name) > max_length:
         raise ValidationFailed(
             f"{field} must be 1 to {max_length} characters",

@@ -9,7 +9,7 @@ the Postgres adapter gets from its row locks.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from domain.identity import User
@@ -29,7 +29,13 @@ class Tables:
     aborted: bool = False
 
     def copy(self) -> Tables:
-        return Tables(**{f.name: dict(getattr(self, f.name)) for f in fields(self) if f.name != "aborted"})
+        return Tables(
+            users=dict(self.users),
+            workspaces=dict(self.workspaces),
+            memberships=dict(self.memberships),
+            refresh_tokens=dict(self.refresh_tokens),
+            invitations=dict(self.invitations),
+        )
 
 
 class MemoryStore:

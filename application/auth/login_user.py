@@ -52,11 +52,12 @@ class LoginUser:
         self._policy = policy
 
     async def __call__(self, cmd: LoginUserCommand) -> AuthSession:
+        await self._throttle(f"login:ip:{cmd.client_ip}", self._policy.attempts_per_ip)
         try:
             email = normalize_email(cmd.email)
         except ValidationFailed:
-            email = cmd.email.strip().lower()
-        await self._throttle(f"login:ip:{cmd.client_ip}", self._policy.attempts_per_ip)
+            await self._hasher.burn(cmd.password)
+            raise Unauthorized(INVALID_LOGIN) from None
         await self._throttle(f"login:email:{email}", self._policy.attempts_per_email)
         user = await self._users.get_by_email(email)
         if user is None:

@@ -76,6 +76,10 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
     return _respond(status, "VALIDATION_FAILED", message, details)
 
 
+def undecodable_body(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    return _respond(400, "VALIDATION_FAILED", "request body is not valid UTF-8")
+
+
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = CODE_BY_HTTP_STATUS.get(exc.status_code, "INTERNAL" if exc.status_code >= 500 else "VALIDATION_FAILED")
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
@@ -90,6 +94,7 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: domain_error,
     ValidationException: validation_error,
+    UnicodeDecodeError: undecodable_body,
     HTTPException: http_error,
     Exception: unexpected_error,
 }

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, MediaType, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from application.ops.check_health import CheckHealth, HealthReport
 from entrypoints.http.envelope import Envelope, ok
@@ -45,8 +44,12 @@ class OpsController(Controller):
     async def health(self, uc: FromDishka[CheckHealth]) -> Envelope[HealthOut]:
         return _health(await uc())
 
-    @get("/readiness", summary="200 when the system can serve requests, 503 when a required component is down")
+    @get(
+        "/readiness",
+        summary="200 when the system can serve requests, 503 when a required component is down",
+        responses={503: ResponseSpec(Envelope[HealthOut], description="a required component is down")},
+    )
     @inject
-    async def readiness(self, uc: FromDishka[CheckHealth]) -> Response[Any]:
+    async def readiness(self, uc: FromDishka[CheckHealth]) -> Response[Envelope[HealthOut]]:
         report = await uc()
         return Response(_health(report), status_code=200 if report.ready else 503, media_type=MediaType.JSON)

@@ -1,0 +1,184 @@
+"""QUALITY.md R5: tenant isolation.
+
+Two tenants, A and B, each own a workspace with a member and a pending
+invitation. B calls every workspace route with A's ids (and B's workspace
+with A's member and invitation ids): every call is 404 NOT_FOUND, never
+FORBIDDEN, and afterwards neither tenant's data has changed.
+
+Runs on the memory profile and on real PostgreSQL + Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar.routes import HTTPRoute
+
+from tests.api import Account, add_member, assert_error, create_workspace, register
+
+API = "/api/v1"
+
+
+@pytest.fixture(params=["client", "pg_client"])
+def api(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(request.param)
+
+
+@dataclass(slots=True)
+class Tenant:
+    owner: Account
+    member: Account
+    workspace: str
+    name: str
+    invitation: str
+    invitation_token: str
+
+
+async def make_tenant(api: Any, label: str) -> Tenant:
+    owner = await register(api, f"{label}-owner")
+    member = await register(api, f"{label}-member")
+    name = f"Workspace of {label}"
+    workspace = await create_workspace(api, owner, name)
+    await add_member(api, workspace, owner, member, "member")
+    invited = await api.post(
+        f"{API}/workspaces/{workspace}/invitations",
+        json={"email": f"{label}-invitee@example.com", "role": "viewer"},
+        headers=owner.headers,
+    )
+    assert invited.status_code == 201, invited.text
+    data = invited.json()["data"]
+    return Tenant(owner, member, workspace, name, data["id"], data["token"])
+
+
+async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
+    """Everything the owner can see of their workspace."""
+    headers = tenant.owner.headers
+    base = f"{API}/workspaces/{tenant.workspace}"
+    workspace = await api.get(base, headers=headers)
+    members = await api.get(f"{base}/members", params={"limit": 200}, headers=headers)
+    invitations = await api.get(f"{base}/invitations", params={"limit": 200}, headers=headers)
+    mine = await api.get(f"{API}/workspaces", params={"limit": 200}, headers=headers)
+    member_view = await api.get(base, headers=tenant.member.headers)
+    for response in (workspace, members, invitations, mine, member_view):
+        assert response.status_code == 200, response.text
+    return {
+        "workspace": workspace.json()["data"],
+        "members": sorted((m["userId"], m["email"], m["role"]) for m in members.json()["data"]),
+        "invitations": [(i["id"], i["email"], i["role"], i["status"]) for i in invitations.json()["data"]],
+        "mine": [(w["id"], w["name"], w["role"]) for w in mine.json()["data"]],
+        "member_role": member_view.json()["data"]["role"],
+    }
+
+
+@dataclass(slots=True, frozen=True)
+class Attack:
+    id: str
+    method: str
+    route: str  # the app's route template, to check every route is covered
+    path: str  # filled from the world: wa/wb, oa/ob (owners), ma/mb (members), ia/ib (invitations)
+    body: dict[str, Any] | None = None
+
+
+WS = "/api/v1/workspaces/{workspace_id:uuid}"
+MEMBER = WS + "/members/{user_id:uuid}"
+INVITATION = WS + "/invitations/{invitation_id:uuid}"
+
+ATTACKS = [
+    Attack("get-workspace", "GET", WS, "/workspaces/{wa}"),
+    Attack("rename-workspace", "PATCH", WS, "/workspaces/{wa}", {"name": "pwned"}),
+    Attack("delete-workspace", "DELETE", WS, "/workspaces/{wa}"),
+    Attack("list-members", "GET", WS + "/members", "/workspaces/{wa}/members"),
+    Attack("demote-member", "PATCH", MEMBER, "/workspaces/{wa}/members/{ma}", {"role": "viewer"}),
+    Attack("demote-owner", "PATCH", MEMBER, "/workspaces/{wa}/members/{oa}", {"role": "viewer"}),
+    Attack("make-self-owner", "PATCH", MEMBER, "/workspaces/{wa}/members/{ob}", {"role": "owner"}),
+    Attack("promote-own-member-in-a", "PATCH", MEMBER, "/workspaces/{wa}/members/{mb}", {"role": "owner"}),
+    Attack("remove-member", "DELETE", MEMBER, "/workspaces/{wa}/members/{ma}"),
+    Attack("remove-owner", "DELETE", MEMBER, "/workspaces/{wa}/members/{oa}"),
+    Attack("leave-foreign-workspace", "DELETE", MEMBER, "/workspaces/{wa}/members/{ob}"),
+    Attack(
+        "create-invitation",
+        "POST",
+        WS + "/invitations",
+        "/workspaces/{wa}/invitations",
+        {"email": "spy@example.com", "role": "owner"},
+    ),
+    Attack("list-invitations", "GET", WS + "/invitations", "/workspaces/{wa}/invitations"),
+    Attack("revoke-invitation", "DELETE", INVITATION, "/workspaces/{wa}/invitations/{ia}"),
+    Attack("revoke-own-invitation-via-a", "DELETE", INVITATION, "/workspaces/{wa}/invitations/{ib}"),
+    # B's own workspace, A's member and invitation ids
+    Attack("mixed-demote-member", "PATCH", MEMBER, "/workspaces/{wb}/members/{ma}", {"role": "viewer"}),
+    Attack("mixed-demote-owner", "PATCH", MEMBER, "/workspaces/{wb}/members/{oa}", {"role": "viewer"}),
+    Attack("mixed-remove-member", "DELETE", MEMBER, "/workspaces/{wb}/members/{ma}"),
+    Attack("mixed-remove-owner", "DELETE", MEMBER, "/workspaces/{wb}/members/{oa}"),
+    Attack("mixed-revoke-invitation", "DELETE", INVITATION, "/workspaces/{wb}/invitations/{ia}"),
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.id for a in ATTACKS])
+async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, attack: Attack) -> None:
+    a = await make_tenant(api, "a")
+    b = await make_tenant(api, "b")
+    before = (await snapshot(api, a), await snapshot(api, b))
+    ids = {
+        "wa": a.workspace,
+        "wb": b.workspace,
+        "oa": a.owner.id,
+        "ob": b.owner.id,
+        "ma": a.member.id,
+        "mb": b.member.id,
+        "ia": a.invitation,
+        "ib": b.invitation,
+    }
+    url = API + attack.path.format(**ids)
+
+    # in A's workspace B's member is as much a stranger as B's owner; in B's own
+    # workspace only B's owner may manage members, so only they reach the id lookup
+    attackers = (b.owner,) if "{wb}" in attack.path else (b.owner, b.member)
+    for attacker in attackers:
+        kwargs: dict[str, Any] = {"headers": attacker.headers}
+        if attack.body is not None:
+            kwargs["json"] = attack.body
+        response = await api.request(attack.method, url, **kwargs)
+        assert_error(response, 404, "NOT_FOUND")
+        # nothing of A's leaks into the answer
+        for secret in (a.name, a.owner.email, a.member.email, "a-invitee@example.com"):
+            assert secret not in response.text
+
+    assert (await snapshot(api, a), await snapshot(api, b)) == before
+
+
+async def test_another_tenants_invitation_token_does_not_let_you_in(api: Any) -> None:
+    a = await make_tenant(api, "a")
+    b = await make_tenant(api, "b")
+    before = await snapshot(api, a)
+    response = await api.post(f"{API}/invitations/{a.invitation_token}/accept", headers=b.owner.headers)
+    assert_error(response, 403, "FORBIDDEN")
+    assert a.name not in response.text
+    assert await snapshot(api, a) == before
+    assert_error(await api.get(f"{API}/workspaces/{a.workspace}", headers=b.owner.headers), 404, "NOT_FOUND")
+
+
+async def test_a_tenant_lists_only_its_own_workspaces(api: Any) -> None:
+    a = await make_tenant(api, "a")
+    b = await make_tenant(api, "b")
+    for tenant, other in ((a, b), (b, a)):
+        for account in (tenant.owner, tenant.member):
+            listed = await api.get(f"{API}/workspaces", headers=account.headers)
+            assert [w["id"] for w in listed.json()["data"]] == [tenant.workspace]
+            assert other.name not in listed.text
+
+
+async def test_every_workspace_route_is_attacked(client: Any) -> None:
+    """New workspace routes must be added to ATTACKS: R5 covers every one."""
+    routes = {
+        (method, route.path)
+        for route in client.app.routes
+        if isinstance(route, HTTPRoute) and "{workspace_id" in route.path
+        for method in route.methods
+        if method not in {"OPTIONS", "HEAD"}
+    }
+    attacked = {(a.method, a.route) for a in ATTACKS}
+    assert routes - attacked == set(), "workspace routes without an isolation test"
+    assert attacked - routes == set(), "ATTACKS name routes the app does not have"
