@@ -134,6 +134,12 @@ async def client() -> AsyncIterator[AsyncTestClient[Any]]:
         yield test_client
 
 
+@pytest.fixture(params=["client", "pg_client"])
+def api(request: pytest.FixtureRequest) -> Any:
+    """The same test on the memory profile and on PostgreSQL + Redis."""
+    return request.getfixturevalue(request.param)
+
+
 @pytest.fixture
 async def pg_client(migrated_url: str, redis_url: str, clean_pool: AsyncConnectionPool) -> AsyncIterator[Any]:
     """The API on the local profile: real PostgreSQL and Redis."""

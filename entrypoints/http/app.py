@@ -14,8 +14,9 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.config import Settings
 from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.invitations import InvitationAcceptController, InvitationController
 from entrypoints.http.controllers.ops import OpsController
-from entrypoints.http.controllers.team import InvitationAcceptController, TeamController
+from entrypoints.http.controllers.team import TeamController
 from entrypoints.http.controllers.workspaces import WorkspaceController
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
@@ -37,7 +38,14 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
 
     api = Router(
         path="/api/v1",
-        route_handlers=[OpsController, AuthController, WorkspaceController, TeamController, InvitationAcceptController],
+        route_handlers=[
+            OpsController,
+            AuthController,
+            WorkspaceController,
+            TeamController,
+            InvitationController,
+            InvitationAcceptController,
+        ],
     )
     app = Litestar(
         route_handlers=[api],

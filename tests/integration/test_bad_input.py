@@ -21,11 +21,6 @@ MIB = 1024 * 1024
 FRESH_EMAIL = "fresh@example.com"
 
 
-@pytest.fixture(params=["client", "pg_client"])
-def api(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 @dataclass(slots=True)
 class World:
     owner: Account

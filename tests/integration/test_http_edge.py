@@ -36,11 +36,6 @@ GENERATED_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
-@pytest.fixture(params=["client", "pg_client"])
-def api(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 def assert_edge_headers(response: Any) -> str:
     for name, pattern in SECURITY_HEADERS.items():
         assert name in response.headers, f"{name} missing on a {response.status_code}"

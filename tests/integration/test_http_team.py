@@ -13,11 +13,6 @@ import pytest
 from tests.api import Account, add_member, assert_error, create_workspace, register
 
 
-@pytest.fixture(params=["client", "pg_client"])
-def api(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 @dataclass(slots=True)
 class Team:
     workspace: str

@@ -15,11 +15,6 @@ from tests.api import Account, add_member, assert_error, create_workspace, regis
 WORKSPACES = "/api/v1/workspaces"
 
 
-@pytest.fixture(params=["client", "pg_client"])
-def api(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 async def list_all(api: Any, account: Account, limit: int) -> list[list[dict[str, Any]]]:
     """Every page of GET /workspaces, following meta.nextCursor."""
     pages: list[list[dict[str, Any]]] = []

@@ -21,11 +21,6 @@ from tests.api import Account, add_member, assert_error, create_workspace, regis
 API = "/api/v1"
 
 
-@pytest.fixture(params=["client", "pg_client"])
-def api(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 @dataclass(slots=True)
 class Tenant:
     owner: Account

@@ -26,11 +26,6 @@ WORKSPACES = "/api/v1/workspaces"
 PROTECTED = [ME, WORKSPACES]
 
 
-@pytest.fixture(params=["client", "pg_client"])
-def api(request: pytest.FixtureRequest) -> Any:
-    return request.getfixturevalue(request.param)
-
-
 def claims_for(user_id: str, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
     claims: dict[str, Any] = {
