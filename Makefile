@@ -34,5 +34,9 @@ imports: install
 test: lint types imports
 	$(BIN)/python -m tests.services -- $(BIN)/pytest $(PYTEST_ARGS)
 
+# Benchmarks of QUALITY.md; each prints JSON lines with ratios against a baseline of the same run.
+bench: install
+	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.ledger
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

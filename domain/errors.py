@@ -58,6 +58,15 @@ class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class SecretUnreadable(DomainError):
+    """A stored secret failed to decrypt: tampered, moved to another row, or under an unknown key.
+
+    Its message never carries the secret or the key.
+    """
+
+    code = "INTERNAL"
+
+
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
 

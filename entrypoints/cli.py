@@ -19,6 +19,7 @@ from application.admin.make_platform_admin import MakePlatformAdmin, MakePlatfor
 from domain.errors import DomainError
 from entrypoints.config import ConfigError, Settings, load_settings
 from entrypoints.ioc import build_container
+from entrypoints.key_rotation import rotate_keys
 from entrypoints.local_services import EmbeddedPostgres
 
 log = structlog.get_logger("cascade.cli")
@@ -93,6 +94,9 @@ def parser() -> argparse.ArgumentParser:
     admin = users.add_parser("make-admin", help="give a user the platform-admin flag")
     admin.add_argument("email")
     admin.add_argument("--revoke", action="store_true", help="take the flag away instead")
+    keys = commands.add_parser("keys", help="manage encryption keys").add_subparsers(dest="keys_command", required=True)
+    rotate = keys.add_parser("rotate", help="re-encrypt every credential to the active key of CASCADE_ENCRYPTION_KEYS")
+    rotate.add_argument("--batch-size", type=int, default=100, help="credentials per transaction (default 100)")
     return root
 
 
@@ -109,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             dev(settings)
         elif args.command == "users":
             make_admin(settings, args.email, args.revoke)
+        elif args.command == "keys":
+            return rotate_keys(settings, args.batch_size)
     except ConfigError as exc:
         print(f"cascade: configuration error: {exc}", file=sys.stderr)
         return 2

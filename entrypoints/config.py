@@ -10,9 +10,14 @@ from typing import Literal
 
 import msgspec
 
+from adapters.crypto.keyring import KeyringError, parse_keyring
+
 PREFIX = "CASCADE_"
 DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+SECRET_FIELDS = ("jwt_secret", "encryption_keys", "database_url", "redis_url")
 
 
 class ConfigError(Exception):
@@ -27,6 +32,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     database_pool_timeout: float = 5.0
     redis_url: str = ""
     jwt_secret: str = DEV_JWT_SECRET
+    # `v2:<base64>,v1:<base64>`, first active; empty: a development key under data_dir (not in production).
+    encryption_keys: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -35,9 +42,18 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     login_attempts_per_ip: int = 50
     login_window_seconds: int = 900
     password_hash_memory_kib: int = 65536
+    starter_credits: int = 100
     data_dir: str = str(PROJECT_ROOT / ".cascade")
     embedded_postgres_port: int = 54329
     migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
+
+    def __repr__(self) -> str:
+        """Settings may be logged or shown in a traceback: secrets never are."""
+        shown = {f: getattr(self, f) for f in self.__struct_fields__}
+        for field in SECRET_FIELDS:
+            if shown.get(field):
+                shown[field] = "[REDACTED]"
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def __post_init__(self) -> None:
         _check_range("port", self.port, 1, 65535)
@@ -49,8 +65,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("login_attempts_per_ip", self.login_attempts_per_ip, 1, 1_000_000)
         _check_range("login_window_seconds", self.login_window_seconds, 1, 86_400)
         _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
+        _check_range("starter_credits", self.starter_credits, 0, 1_000_000_000)
         if self.database_pool_min > self.database_pool_max:
             raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
+        if self.encryption_keys:
+            _check_keyring(self.encryption_keys)
         if self.profile == "production":
             self._check_production()
 
@@ -63,6 +82,15 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("is required by the production profile - at `$.database_url`")
         if not self.redis_url:
             raise ValueError("is required by the production profile - at `$.redis_url`")
+        if not self.encryption_keys:
+            raise ValueError("is required by the production profile - at `$.encryption_keys`")
+
+
+def _check_keyring(value: str) -> None:
+    try:
+        parse_keyring(value)
+    except KeyringError as exc:
+        raise ValueError(f"{exc} - at `$.encryption_keys`") from None
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:

@@ -8,14 +8,21 @@ from dishka import AsyncContainer, Provider, Scope, from_context, make_async_con
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+from adapters.crypto.aes_gcm_box import AesGcmSecretBox
 from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.jwt_issuer import JwtAccessTokenIssuer
 from adapters.crypto.secret_tokens import Sha256SecretTokens
+from adapters.memory.audit import MemoryAuditLogReader
+from adapters.memory.credentials import MemoryCredentialReader
+from adapters.memory.credits import MemoryCreditReader
 from adapters.memory.health import StaticProbe
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.postgres.audit import PostgresAuditLogReader
+from adapters.postgres.credentials import PostgresCredentialReader
+from adapters.postgres.credit_reader import PostgresCreditReader
 from adapters.postgres.health import PostgresDatabaseProbe
 from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
@@ -25,12 +32,24 @@ from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.admin.make_platform_admin import MakePlatformAdmin
+from application.audit.list_audit_log import ListAuditLog
 from application.auth.get_current_user import GetCurrentUser
 from application.auth.login_user import LoginPolicy, LoginUser
 from application.auth.logout_user import LogoutUser
 from application.auth.refresh_session import RefreshSession
 from application.auth.register_user import RegisterUser
 from application.auth.session_issuer import SessionIssuer
+from application.credential.create_credential import CreateCredential
+from application.credential.delete_credential import DeleteCredential
+from application.credential.get_credential import GetCredential
+from application.credential.list_credentials import ListCredentials
+from application.credential.rotate_credential_keys import RotateCredentialKeys
+from application.credential.update_credential import UpdateCredential
+from application.credit.charge_credits import ChargeCredits
+from application.credit.get_credit_balance import GetCreditBalance
+from application.credit.grant_credits import GrantCredits
+from application.credit.list_credit_transactions import ListCreditTransactions
+from application.credit.release_stale_reservations import ReleaseStaleReservations
 from application.ops.check_health import CheckHealth
 from application.team.accept_invitation import AcceptInvitation
 from application.team.change_member_role import ChangeMemberRole
@@ -39,16 +58,21 @@ from application.team.list_invitations import ListInvitations
 from application.team.list_members import ListMembers
 from application.team.remove_member import RemoveMember
 from application.team.revoke_invitation import RevokeInvitation
-from application.workspace.create_workspace import CreateWorkspace
+from application.workspace.create_workspace import CreateWorkspace, CreditPolicy
 from application.workspace.delete_workspace import DeleteWorkspace
 from application.workspace.get_workspace import GetWorkspace
 from application.workspace.list_workspaces import ListWorkspaces
 from application.workspace.rename_workspace import RenameWorkspace
 from domain.sessions import ACCESS_TOKEN_TTL
 from entrypoints.config import ConfigError, Settings
+from entrypoints.encryption import resolve_keyring
+from ports.audit import AuditLogReader
+from ports.credentials import CredentialReader
+from ports.credits import CreditReader
 from ports.health import CacheProbe, DatabaseProbe
 from ports.rate_limit import RateLimiter
 from ports.readers import TeamReader, UserReader, WorkspaceReader
+from ports.secret_box import SecretBox
 from ports.security import AccessTokenIssuer, PasswordHasher, SecretTokens
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
@@ -73,6 +97,10 @@ class CryptoProvider(Provider):
     def access_tokens(self, settings: Settings) -> AccessTokenIssuer:
         return JwtAccessTokenIssuer(settings.jwt_secret, ACCESS_TOKEN_TTL)
 
+    @provide
+    def secret_box(self, settings: Settings) -> SecretBox:
+        return AesGcmSecretBox(resolve_keyring(settings))
+
 
 class MemoryProvider(Provider):
     """Every store in process: the test harness and the `memory` profile."""
@@ -83,6 +111,9 @@ class MemoryProvider(Provider):
     users = provide(MemoryUserReader, provides=UserReader)
     workspaces = provide(MemoryWorkspaceReader, provides=WorkspaceReader)
     team = provide(MemoryTeamReader, provides=TeamReader)
+    credentials = provide(MemoryCredentialReader, provides=CredentialReader)
+    audit = provide(MemoryAuditLogReader, provides=AuditLogReader)
+    credits = provide(MemoryCreditReader, provides=CreditReader)
 
     @provide
     def database_probe(self) -> DatabaseProbe:
@@ -107,6 +138,9 @@ class PostgresProvider(Provider):
     users = provide(PostgresUserReader, provides=UserReader)
     workspaces = provide(PostgresWorkspaceReader, provides=WorkspaceReader)
     team = provide(PostgresTeamReader, provides=TeamReader)
+    credentials = provide(PostgresCredentialReader, provides=CredentialReader)
+    audit = provide(PostgresAuditLogReader, provides=AuditLogReader)
+    credits = provide(PostgresCreditReader, provides=CreditReader)
 
     @provide
     def database_probe(self, pool: AsyncConnectionPool) -> DatabaseProbe:
@@ -156,6 +190,10 @@ class UseCaseProvider(Provider):
             window_seconds=settings.login_window_seconds,
         )
 
+    @provide(scope=Scope.APP)
+    def credit_policy(self, settings: Settings) -> CreditPolicy:
+        return CreditPolicy(starter_credits=settings.starter_credits)
+
     session_issuer = provide(SessionIssuer, scope=Scope.APP)
     check_health = provide(CheckHealth, scope=Scope.APP)
     register_user = provide(RegisterUser)
@@ -176,6 +214,18 @@ class UseCaseProvider(Provider):
     list_invitations = provide(ListInvitations)
     revoke_invitation = provide(RevokeInvitation)
     accept_invitation = provide(AcceptInvitation)
+    create_credential = provide(CreateCredential)
+    list_credentials = provide(ListCredentials)
+    get_credential = provide(GetCredential)
+    update_credential = provide(UpdateCredential)
+    delete_credential = provide(DeleteCredential)
+    rotate_credential_keys = provide(RotateCredentialKeys)
+    list_audit_log = provide(ListAuditLog)
+    get_credit_balance = provide(GetCreditBalance)
+    list_credit_transactions = provide(ListCreditTransactions)
+    grant_credits = provide(GrantCredits)
+    charge_credits = provide(ChargeCredits)
+    release_stale_reservations = provide(ReleaseStaleReservations)
 
 
 def adapter_providers(settings: Settings) -> list[Provider]:

@@ -4,6 +4,9 @@ from abc import abstractmethod
 from types import TracebackType
 from typing import Protocol, Self
 
+from ports.audit import AuditLogRepository
+from ports.credentials import CredentialRepository
+from ports.credits import CreditLedger
 from ports.repositories import (
     InvitationRepository,
     MembershipRepository,
@@ -21,6 +24,9 @@ class UnitOfWork(Protocol):
     memberships: MembershipRepository
     refresh_tokens: RefreshTokenRepository
     invitations: InvitationRepository
+    credits: CreditLedger
+    credentials: CredentialRepository
+    audit: AuditLogRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -6,6 +6,7 @@ run outside it, they fail with a message saying so rather than skip.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -16,25 +17,36 @@ import pytest
 from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.memory.audit import MemoryAuditLogReader
+from adapters.memory.credentials import MemoryCredentialReader
+from adapters.memory.credits import MemoryCreditReader
 from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.postgres.audit import PostgresAuditLogReader
+from adapters.postgres.credentials import PostgresCredentialReader
+from adapters.postgres.credit_reader import PostgresCreditReader
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from entrypoints.config import PROJECT_ROOT, Settings, load_settings
 from entrypoints.http.app import create_app
+from ports.audit import AuditLogReader
+from ports.credentials import CredentialReader
+from ports.credits import CreditReader
 from ports.readers import TeamReader, UserReader, WorkspaceReader
 from ports.unit_of_work import UnitOfWork
 
 MIGRATIONS = PROJECT_ROOT / "migrations" / "postgres"
 # argon2 at its cheapest: tests exercise the logic, not the cost.
 FAST_HASHING = {"password_hash_memory_kib": 64}
+# An explicit keyring, so no test writes a development key into the repository's .cascade/.
+TEST_KEYS = {"encryption_keys": "test:" + base64.b64encode(b"cascade test key, 32 bytes long!").decode()}
 
 
 def test_settings(**overrides: Any) -> Settings:
-    return load_settings({}, **{"profile": "memory", **FAST_HASHING, **overrides})
+    return load_settings({}, **{"profile": "memory", **FAST_HASHING, **TEST_KEYS, **overrides})
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
@@ -104,6 +116,9 @@ class Backend:
     users: UserReader
     workspaces: WorkspaceReader
     team: TeamReader
+    credits: CreditReader
+    credentials: CredentialReader
+    audit: AuditLogReader
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -116,6 +131,9 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             MemoryUserReader(store),
             MemoryWorkspaceReader(store),
             MemoryTeamReader(store),
+            MemoryCreditReader(store),
+            credentials=MemoryCredentialReader(store),
+            audit=MemoryAuditLogReader(store),
         )
     pool: AsyncConnectionPool = request.getfixturevalue("clean_pool")
     return Backend(
@@ -124,6 +142,9 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         PostgresUserReader(pool),
         PostgresWorkspaceReader(pool),
         PostgresTeamReader(pool),
+        PostgresCreditReader(pool),
+        credentials=PostgresCredentialReader(pool),
+        audit=PostgresAuditLogReader(pool),
     )
 
 

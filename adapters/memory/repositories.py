@@ -66,6 +66,17 @@ class MemoryWorkspaceRepository:
             del self._t.memberships[key]
         for invitation_id in [k for k, i in self._t.invitations.items() if i.workspace_id == workspace_id]:
             del self._t.invitations[invitation_id]
+        self._t.credit_accounts.pop(workspace_id, None)
+        for entry_id in [k for k, e in self._t.ledger.items() if e.workspace_id == workspace_id]:
+            del self._t.ledger[entry_id]
+        for ledger_key in [k for k in self._t.ledger_keys if k[0] == workspace_id]:
+            del self._t.ledger_keys[ledger_key]
+        for reservation_id in [k for k, r in self._t.reservations.items() if r.workspace_id == workspace_id]:
+            del self._t.reservations[reservation_id]
+        for credential_id in [k for k, c in self._t.credentials.items() if c.workspace_id == workspace_id]:
+            del self._t.credentials[credential_id]
+        for audit_id in [k for k, e in self._t.audit_log.items() if e.workspace_id == workspace_id]:
+            del self._t.audit_log[audit_id]
 
 
 class MemoryMembershipRepository:

@@ -12,6 +12,9 @@ import asyncio
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from domain.audit import AuditEntry
+from domain.credentials import Credential
+from domain.credits import CreditAccount, LedgerEntry, Reservation
 from domain.identity import User
 from domain.invitations import Invitation
 from domain.sessions import RefreshToken
@@ -25,6 +28,12 @@ class Tables:
     memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)
     refresh_tokens: dict[UUID, RefreshToken] = field(default_factory=dict)
     invitations: dict[UUID, Invitation] = field(default_factory=dict)
+    credit_accounts: dict[UUID, CreditAccount] = field(default_factory=dict)
+    ledger: dict[UUID, LedgerEntry] = field(default_factory=dict)
+    ledger_keys: dict[tuple[UUID, str], UUID] = field(default_factory=dict)
+    reservations: dict[UUID, Reservation] = field(default_factory=dict)
+    credentials: dict[UUID, Credential] = field(default_factory=dict)
+    audit_log: dict[UUID, AuditEntry] = field(default_factory=dict)
     # Set by a failed statement: like PostgreSQL, the transaction can then only roll back.
     aborted: bool = False
 
@@ -35,6 +44,12 @@ class Tables:
             memberships=dict(self.memberships),
             refresh_tokens=dict(self.refresh_tokens),
             invitations=dict(self.invitations),
+            credit_accounts=dict(self.credit_accounts),
+            ledger=dict(self.ledger),
+            ledger_keys=dict(self.ledger_keys),
+            reservations=dict(self.reservations),
+            credentials=dict(self.credentials),
+            audit_log=dict(self.audit_log),
         )
 
 

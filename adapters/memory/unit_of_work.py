@@ -3,6 +3,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.audit import MemoryAuditLogRepository
+from adapters.memory.credentials import MemoryCredentialRepository
+from adapters.memory.credits import MemoryCreditLedger
 from adapters.memory.repositories import (
     MemoryInvitationRepository,
     MemoryMembershipRepository,
@@ -24,6 +27,9 @@ class MemoryUnitOfWork:
         self.memberships = MemoryMembershipRepository(tables)
         self.refresh_tokens = MemoryRefreshTokenRepository(tables)
         self.invitations = MemoryInvitationRepository(tables)
+        self.credits = MemoryCreditLedger(tables)
+        self.credentials = MemoryCredentialRepository(tables)
+        self.audit = MemoryAuditLogRepository(tables)
 
     async def __aenter__(self) -> Self:
         await self._store.write_lock.acquire()

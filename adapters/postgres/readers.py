@@ -16,8 +16,8 @@ from domain.permissions import Role
 from domain.workspaces import MemberView, WorkspaceView
 
 # Keyset bounds for the first page: before every row, or after every row.
-_FIRST = Cursor(created_at=datetime.min.replace(tzinfo=UTC), id=UUID(int=0))
-_LAST = Cursor(created_at=datetime.max.replace(tzinfo=UTC), id=UUID(int=(1 << 128) - 1))
+FIRST_CURSOR = Cursor(created_at=datetime.min.replace(tzinfo=UTC), id=UUID(int=0))
+LAST_CURSOR = Cursor(created_at=datetime.max.replace(tzinfo=UTC), id=UUID(int=(1 << 128) - 1))
 
 SELECT_ROLE = "SELECT role FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
 SELECT_WORKSPACE_FOR_MEMBER = """
@@ -83,7 +83,7 @@ class PostgresWorkspaceReader:
         return _workspace_view(row) if row else None
 
     async def list_for_member(self, user_id: UUID, page: PageRequest) -> Page[WorkspaceView]:
-        after = page.after or _FIRST
+        after = page.after or FIRST_CURSOR
         params = {"user": user_id, "after_ts": after.created_at, "after_id": after.id, "limit": page.limit + 1}
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(LIST_WORKSPACES_FOR_MEMBER, params)).fetchall()
@@ -97,7 +97,7 @@ class PostgresTeamReader:
         self._pool = pool
 
     async def list_members(self, workspace_id: UUID, page: PageRequest) -> Page[MemberView]:
-        after = page.after or _FIRST
+        after = page.after or FIRST_CURSOR
         params = {"ws": workspace_id, "after_ts": after.created_at, "after_id": after.id, "limit": page.limit + 1}
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(LIST_MEMBERS, params)).fetchall()
@@ -105,7 +105,7 @@ class PostgresTeamReader:
         return page_of(members, page.limit, lambda m: Cursor(created_at=m.joined_at, id=m.user_id))
 
     async def list_invitations(self, workspace_id: UUID, page: PageRequest) -> Page[Invitation]:
-        before = page.after or _LAST
+        before = page.after or LAST_CURSOR
         params = {
             "ws": workspace_id,
             "before_ts": before.created_at,

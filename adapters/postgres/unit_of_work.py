@@ -6,6 +6,9 @@ from typing import Self
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from adapters.postgres.audit import PostgresAuditLogRepository
+from adapters.postgres.credentials import PostgresCredentialRepository
+from adapters.postgres.credits import PostgresCreditLedger
 from adapters.postgres.identity import PostgresRefreshTokenRepository, PostgresUserRepository
 from adapters.postgres.pool import Connection
 from adapters.postgres.team import PostgresInvitationRepository, PostgresMembershipRepository
@@ -38,6 +41,9 @@ class PostgresUnitOfWork:
         self.memberships = PostgresMembershipRepository(conn)
         self.refresh_tokens = PostgresRefreshTokenRepository(conn)
         self.invitations = PostgresInvitationRepository(conn)
+        self.credits = PostgresCreditLedger(conn)
+        self.credentials = PostgresCredentialRepository(conn)
+        self.audit = PostgresAuditLogRepository(conn)
         return self
 
     async def __aexit__(

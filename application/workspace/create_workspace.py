@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from domain.credits import CreditRequest, EntryKind
 from domain.permissions import Role
 from domain.workspaces import Membership, Workspace, WorkspaceView, clean_workspace_name
 from ports.system import Clock, IdGenerator
@@ -15,13 +16,20 @@ class CreateWorkspaceCommand:
     name: str
 
 
-class CreateWorkspace:
-    """Create a workspace; its creator becomes its owner in the same transaction."""
+@dataclass(slots=True, kw_only=True, frozen=True)
+class CreditPolicy:
+    starter_credits: int = 100
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
+
+class CreateWorkspace:
+    """Create a workspace: in one transaction its owner membership (the
+    creator), its credit account and its starter credits."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, policy: CreditPolicy) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
+        self._policy = policy
 
     async def __call__(self, cmd: CreateWorkspaceCommand) -> WorkspaceView:
         now = self._clock.now()
@@ -33,5 +41,16 @@ class CreateWorkspace:
             await uow.memberships.add(
                 Membership(workspace_id=workspace.id, user_id=cmd.actor_id, role=Role.OWNER, created_at=now)
             )
+            await uow.credits.open_account(workspace.id)
+            if self._policy.starter_credits:
+                starter = CreditRequest(
+                    workspace_id=workspace.id,
+                    kind=EntryKind.GRANT,
+                    amount=self._policy.starter_credits,
+                    idempotency_key="starter",
+                    reason="starter credits",
+                    actor_id=cmd.actor_id,
+                )
+                await uow.credits.post(starter, entry_id=self._ids.new_id(), at=now)
             await uow.commit()
         return WorkspaceView(id=workspace.id, name=workspace.name, role=Role.OWNER, created_at=now)

@@ -13,14 +13,19 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.config import Settings
+from entrypoints.http.controllers.audit import AuditLogController
 from entrypoints.http.controllers.auth import AuthController
+from entrypoints.http.controllers.credentials import CredentialController
+from entrypoints.http.controllers.credits import CreditController
 from entrypoints.http.controllers.invitations import InvitationAcceptController, InvitationController
 from entrypoints.http.controllers.ops import OpsController
 from entrypoints.http.controllers.team import TeamController
 from entrypoints.http.controllers.workspaces import WorkspaceController
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
+from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.ioc import build_container
+from ports.secret_box import SecretBox
 
 API_VERSION = "0.1.0"
 
@@ -32,6 +37,7 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         try:
+            await di.get(SecretBox)  # a bad keyring stops start-up; a development key is announced now
             yield
         finally:
             await di.close()
@@ -45,11 +51,15 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             TeamController,
             InvitationController,
             InvitationAcceptController,
+            CredentialController,
+            AuditLogController,
+            CreditController,
         ],
     )
     app = Litestar(
         route_handlers=[api],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=reject_loose_json,
         request_max_body_size=settings.max_json_body_bytes,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(

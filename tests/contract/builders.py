@@ -6,11 +6,14 @@ import secrets
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from domain.credits import LedgerEntry
 from domain.identity import User
 from domain.invitations import INVITATION_TTL, Invitation
+from domain.pagination import PageRequest
 from domain.permissions import Role
 from domain.sessions import REFRESH_TOKEN_TTL, RefreshToken
 from domain.workspaces import Membership, Workspace
+from ports.credits import CreditReader
 from tests.conftest import Backend
 
 Entity = User | Workspace | Membership | RefreshToken | Invitation
@@ -94,3 +97,14 @@ async def persist(backend: Backend, *entities: Entity) -> None:
                 case Invitation():
                     await uow.invitations.add(entity)
         await uow.commit()
+
+
+async def all_entries(reader: CreditReader, workspace_id: UUID) -> list[LedgerEntry]:
+    entries: list[LedgerEntry] = []
+    cursor: str | None = None
+    while True:
+        page = await reader.entries(workspace_id, PageRequest.of(limit=200, cursor=cursor))
+        entries += page.items
+        if page.next_cursor is None:
+            return entries
+        cursor = page.next_cursor

@@ -16,7 +16,7 @@ import pytest
 
 from entrypoints.config import PROJECT_ROOT
 from entrypoints.local_services import free_port
-from tests.conftest import create_database
+from tests.conftest import TEST_KEYS, create_database
 
 CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")
 
@@ -31,6 +31,8 @@ def walkthrough_script() -> str:
 def base_env(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
     env.update(CASCADE_PASSWORD_HASH_MEMORY_KIB="1024", CASCADE_LOG_LEVEL="WARNING")
+    # explicit keys: a server must not leave a development key in the repository's .cascade/
+    env.update(CASCADE_ENCRYPTION_KEYS=TEST_KEYS["encryption_keys"])
     env.update(values)
     return env
 
@@ -96,7 +98,10 @@ def test_readme_walkthrough_on_cascade_serve(served: str) -> None:
 def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     env = base_env(
-        CASCADE_DATA_DIR=str(tmp_path), CASCADE_PORT=str(port), CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port())
+        CASCADE_DATA_DIR=str(tmp_path),
+        CASCADE_PORT=str(port),
+        CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()),
+        CASCADE_ENCRYPTION_KEYS="",  # the development key of one machine, kept in the data dir
     )
     process = subprocess.Popen([CASCADE, "dev"], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -110,3 +115,4 @@ def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_pat
     pgdata = tmp_path / "postgres" / "pgdata"
     assert (pgdata / "PG_VERSION").exists(), "the embedded database lives in the data dir"
     assert not (pgdata / "postmaster.pid").exists(), "Ctrl-C must stop the embedded PostgreSQL too"
+    assert (tmp_path / "dev-encryption-keys").stat().st_mode & 0o777 == 0o600, "the development key lives there too"

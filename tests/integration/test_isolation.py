@@ -29,6 +29,8 @@ class Tenant:
     name: str
     invitation: str
     invitation_token: str
+    credential: str
+    credential_secret: str
 
 
 async def make_tenant(api: Any, label: str) -> Tenant:
@@ -44,7 +46,14 @@ async def make_tenant(api: Any, label: str) -> Tenant:
     )
     assert invited.status_code == 201, invited.text
     data = invited.json()["data"]
-    return Tenant(owner, member, workspace, name, data["id"], data["token"])
+    secret = f"{label}-provider-secret-0123456789"
+    stored = await api.post(
+        f"{API}/workspaces/{workspace}/credentials",
+        json={"provider": "apollo", "label": f"{label} apollo key", "secret": secret},
+        headers=owner.headers,
+    )
+    assert stored.status_code == 201, stored.text
+    return Tenant(owner, member, workspace, name, data["id"], data["token"], stored.json()["data"]["id"], secret)
 
 
 async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
@@ -56,7 +65,13 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
     invitations = await api.get(f"{base}/invitations", params={"limit": 200}, headers=headers)
     mine = await api.get(f"{API}/workspaces", params={"limit": 200}, headers=headers)
     member_view = await api.get(base, headers=tenant.member.headers)
-    for response in (workspace, members, invitations, mine, member_view):
+    credentials = await api.get(f"{base}/credentials", params={"limit": 200}, headers=headers)
+    audit_log = await api.get(f"{base}/audit-log", params={"limit": 200}, headers=headers)
+    for response in (workspace, members, invitations, mine, member_view, credentials, audit_log):
+        assert response.status_code == 200, response.text
+    credits = await api.get(f"{base}/credits", headers=headers)
+    ledger = await api.get(f"{base}/credits/transactions", params={"limit": 200}, headers=headers)
+    for response in (credits, ledger):
         assert response.status_code == 200, response.text
     return {
         "workspace": workspace.json()["data"],
@@ -64,6 +79,10 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
         "invitations": [(i["id"], i["email"], i["role"], i["status"]) for i in invitations.json()["data"]],
         "mine": [(w["id"], w["name"], w["role"]) for w in mine.json()["data"]],
         "member_role": member_view.json()["data"]["role"],
+        "credentials": credentials.json()["data"],
+        "audit_log": [(e["id"], e["action"]) for e in audit_log.json()["data"]],
+        "credits": credits.json()["data"],
+        "ledger": ledger.json()["data"],
     }
 
 
@@ -72,13 +91,18 @@ class Attack:
     id: str
     method: str
     route: str  # the app's route template, to check every route is covered
-    path: str  # filled from the world: wa/wb, oa/ob (owners), ma/mb (members), ia/ib (invitations)
+    path: str  # filled from the world: wa/wb, oa/ob (owners), ma/mb (members), ia/ib (invitations), ca/cb (credentials)
     body: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None  # sent besides the attacker's Authorization
 
 
 WS = "/api/v1/workspaces/{workspace_id:uuid}"
 MEMBER = WS + "/members/{user_id:uuid}"
 INVITATION = WS + "/invitations/{invitation_id:uuid}"
+CREDENTIALS = WS + "/credentials"
+CREDENTIAL = CREDENTIALS + "/{credential_id:uuid}"
+SPY_CREDENTIAL = {"provider": "apollo", "label": "spy", "secret": "spy-secret-value"}
+CREDITS = WS + "/credits"
 
 ATTACKS = [
     Attack("get-workspace", "GET", WS, "/workspaces/{wa}"),
@@ -108,6 +132,28 @@ ATTACKS = [
     Attack("mixed-remove-member", "DELETE", MEMBER, "/workspaces/{wb}/members/{ma}"),
     Attack("mixed-remove-owner", "DELETE", MEMBER, "/workspaces/{wb}/members/{oa}"),
     Attack("mixed-revoke-invitation", "DELETE", INVITATION, "/workspaces/{wb}/invitations/{ia}"),
+    # credentials and the audit log
+    Attack("create-credential", "POST", CREDENTIALS, "/workspaces/{wa}/credentials", SPY_CREDENTIAL),
+    Attack("list-credentials", "GET", CREDENTIALS, "/workspaces/{wa}/credentials"),
+    Attack("get-credential", "GET", CREDENTIAL, "/workspaces/{wa}/credentials/{ca}"),
+    Attack("update-credential", "PATCH", CREDENTIAL, "/workspaces/{wa}/credentials/{ca}", {"secret": "attacker"}),
+    Attack("delete-credential", "DELETE", CREDENTIAL, "/workspaces/{wa}/credentials/{ca}"),
+    Attack("own-credential-via-a", "PATCH", CREDENTIAL, "/workspaces/{wa}/credentials/{cb}", {"label": "moved"}),
+    Attack("list-audit-log", "GET", WS + "/audit-log", "/workspaces/{wa}/audit-log"),
+    Attack("mixed-get-credential", "GET", CREDENTIAL, "/workspaces/{wb}/credentials/{ca}"),
+    Attack("mixed-update-credential", "PATCH", CREDENTIAL, "/workspaces/{wb}/credentials/{ca}", {"label": "mine"}),
+    Attack("mixed-delete-credential", "DELETE", CREDENTIAL, "/workspaces/{wb}/credentials/{ca}"),
+    # credits
+    Attack("get-credits", "GET", CREDITS, "/workspaces/{wa}/credits"),
+    Attack("list-credit-transactions", "GET", CREDITS + "/transactions", "/workspaces/{wa}/credits/transactions"),
+    Attack(
+        "grant-credits",
+        "POST",
+        CREDITS + "/grants",
+        "/workspaces/{wa}/credits/grants",
+        {"amount": 1_000_000, "reason": "free money"},
+        {"Idempotency-Key": "isolation-attack"},
+    ),
 ]
 
 
@@ -125,6 +171,8 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
         "mb": b.member.id,
         "ia": a.invitation,
         "ib": b.invitation,
+        "ca": a.credential,
+        "cb": b.credential,
     }
     url = API + attack.path.format(**ids)
 
@@ -135,10 +183,14 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
         kwargs: dict[str, Any] = {"headers": attacker.headers}
         if attack.body is not None:
             kwargs["json"] = attack.body
+        if attack.headers is not None:
+            kwargs["headers"] = {**attacker.headers, **attack.headers}
         response = await api.request(attack.method, url, **kwargs)
         assert_error(response, 404, "NOT_FOUND")
         # nothing of A's leaks into the answer
         for secret in (a.name, a.owner.email, a.member.email, "a-invitee@example.com"):
+            assert secret not in response.text
+        for secret in ("a apollo key", a.credential_secret):
             assert secret not in response.text
 
     assert (await snapshot(api, a), await snapshot(api, b)) == before

@@ -45,6 +45,7 @@ def production(**env: str) -> dict[str, str]:
         "CASCADE_JWT_SECRET": STRONG_SECRET,
         "CASCADE_DATABASE_URL": "postgresql://db/cascade",
         "CASCADE_REDIS_URL": "redis://cache/0",
+        "CASCADE_ENCRYPTION_KEYS": "v1:" + "A" * 43 + "=",
         **env,
     }
 

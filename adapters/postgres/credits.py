@@ -1,0 +1,154 @@
+"""The ledger on PostgreSQL: the account row lock serializes a workspace's mutations.
+
+A posting is three round trips. First, pipelined in one: BEGIN, lock the
+account, and read what the request refers to (an earlier entry under its
+idempotency key, its reservation, what is left to refund of its charge).
+That read is its own statement after the lock: a statement that waits for a
+row lock still sees other tables as they were when it started, and would
+miss an entry a concurrent replay committed meanwhile. Then one statement
+writes account + entry (+ reservation), and the unit of work commits. The
+rules themselves are `domain.credits.apply`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from adapters.postgres.pool import Connection
+from domain.credits import CreditAccount, CreditRequest, EntryKind, LedgerEntry, Posting, Reservation, apply, replay
+from domain.errors import NotFound
+
+ENTRY_COLUMNS = (
+    "id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,"
+    " actor_id, reservation_id, reference_id, created_at"
+)
+RESERVATION_COLUMNS = "id, workspace_id, amount, remaining, created_at, closed_at"
+
+OPEN_ACCOUNT = "INSERT INTO credit_accounts (workspace_id) VALUES (%(ws)s) ON CONFLICT DO NOTHING"
+LOCK_ACCOUNT = "SELECT balance, reserved FROM credit_accounts WHERE workspace_id = %(ws)s FOR UPDATE"
+SELECT_CONTEXT = """
+SELECT l.id, l.workspace_id, l.kind, l.amount, l.balance_after, l.reserved_after, l.idempotency_key,
+       l.fingerprint, l.reason, l.actor_id, l.reservation_id, l.reference_id, l.created_at,
+       r.id, r.workspace_id, r.amount, r.remaining, r.created_at, r.closed_at,
+       c.amount - coalesce(
+           (SELECT sum(x.amount) FROM credit_ledger x WHERE x.kind = 'refund' AND x.reference_id = c.id), 0)
+FROM (VALUES (1)) AS request (one)
+LEFT JOIN credit_ledger l ON l.workspace_id = %(ws)s AND l.idempotency_key = %(key)s
+LEFT JOIN credit_reservations r ON r.id = %(reservation_id)s::uuid
+LEFT JOIN credit_ledger c ON c.id = %(reference_id)s::uuid AND c.workspace_id = %(ws)s AND c.kind = 'charge'
+"""
+_WRITE_ACCOUNT = "UPDATE credit_accounts SET balance = %(balance)s, reserved = %(reserved)s WHERE workspace_id = %(ws)s"
+_INSERT_ENTRY = f"""
+INSERT INTO credit_ledger ({ENTRY_COLUMNS})
+VALUES (%(id)s, %(ws)s, %(kind)s, %(amount)s, %(balance_after)s, %(reserved_after)s, %(key)s, %(fingerprint)s,
+        %(reason)s, %(actor_id)s, %(reservation_id)s, %(reference_id)s, %(created_at)s)
+"""
+_UPSERT_RESERVATION = f"""
+INSERT INTO credit_reservations ({RESERVATION_COLUMNS})
+VALUES (%(r_id)s, %(ws)s, %(r_amount)s, %(r_remaining)s, %(r_created_at)s, %(r_closed_at)s)
+ON CONFLICT (id) DO UPDATE SET remaining = EXCLUDED.remaining, closed_at = EXCLUDED.closed_at
+"""
+WRITE_POSTING = f"WITH account AS ({_WRITE_ACCOUNT}) {_INSERT_ENTRY}"
+WRITE_POSTING_WITH_RESERVATION = (
+    f"WITH account AS ({_WRITE_ACCOUNT}), reservation AS ({_UPSERT_RESERVATION}) {_INSERT_ENTRY}"
+)
+
+
+def entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
+    (id_, ws, kind, amount, balance_after, reserved_after, key, fingerprint, reason,
+     actor_id, reservation_id, reference_id, created_at) = row  # fmt: skip
+    return LedgerEntry(
+        id=id_,
+        workspace_id=ws,
+        kind=EntryKind(kind),
+        amount=amount,
+        balance_after=balance_after,
+        reserved_after=reserved_after,
+        idempotency_key=key,
+        fingerprint=fingerprint,
+        reason=reason,
+        actor_id=actor_id,
+        reservation_id=reservation_id,
+        reference_id=reference_id,
+        created_at=created_at,
+    )
+
+
+def reservation_from_row(row: tuple[Any, ...]) -> Reservation:
+    id_, ws, amount, remaining, created_at, closed_at = row
+    return Reservation(
+        id=id_, workspace_id=ws, amount=amount, remaining=remaining, created_at=created_at, closed_at=closed_at
+    )
+
+
+def posting_params(posting: Posting) -> dict[str, Any]:
+    entry = posting.entry
+    params: dict[str, Any] = {
+        "ws": entry.workspace_id,
+        "balance": posting.account.balance,
+        "reserved": posting.account.reserved,
+        "id": entry.id,
+        "kind": entry.kind.value,
+        "amount": entry.amount,
+        "balance_after": entry.balance_after,
+        "reserved_after": entry.reserved_after,
+        "key": entry.idempotency_key,
+        "fingerprint": entry.fingerprint,
+        "reason": entry.reason,
+        "actor_id": entry.actor_id,
+        "reservation_id": entry.reservation_id,
+        "reference_id": entry.reference_id,
+        "created_at": entry.created_at,
+    }
+    if (reservation := posting.reservation) is not None:
+        params |= {
+            "r_id": reservation.id,
+            "r_amount": reservation.amount,
+            "r_remaining": reservation.remaining,
+            "r_created_at": reservation.created_at,
+            "r_closed_at": reservation.closed_at,
+        }
+    return params
+
+
+class PostgresCreditLedger:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def open_account(self, workspace_id: UUID) -> None:
+        await self._conn.execute(OPEN_ACCOUNT, {"ws": workspace_id})
+
+    async def post(self, request: CreditRequest, *, entry_id: UUID, at: datetime) -> LedgerEntry:
+        request.validate()
+        ws = request.workspace_id
+        params = {
+            "ws": ws,
+            "key": request.idempotency_key,
+            "reservation_id": request.reservation_id,
+            "reference_id": request.reference_id,
+        }
+        async with self._conn.pipeline():
+            lock = await self._conn.execute(LOCK_ACCOUNT, {"ws": ws})
+            read = await self._conn.execute(SELECT_CONTEXT, params)
+        locked, context = await lock.fetchone(), await read.fetchone()
+        if locked is None:
+            raise NotFound("workspace not found")
+        assert context is not None, "the context query always returns one row"
+        if context[0] is not None:
+            return replay(entry_from_row(context[:13]), request)
+        reservation = reservation_from_row(context[13:19]) if context[13] is not None else None
+        if reservation and reservation.workspace_id != ws and request.kind is not EntryKind.RESERVE:
+            reservation = None  # another workspace's reservation does not exist here
+        posting = apply(
+            CreditAccount(workspace_id=ws, balance=locked[0], reserved=locked[1]),
+            request,
+            entry_id=entry_id,
+            at=at,
+            reservation=reservation,
+            refundable=None if context[19] is None else int(context[19]),
+        )
+        sql = WRITE_POSTING if posting.reservation is None else WRITE_POSTING_WITH_RESERVATION
+        await self._conn.execute(sql, posting_params(posting))
+        return posting.entry

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.credits import CreditRequest, EntryKind, LedgerEntry
+from ports.system import Clock, IdGenerator
+from ports.unit_of_work import UnitOfWork
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class ChargeCreditsCommand:
+    workspace_id: UUID
+    amount: int
+    idempotency_key: str
+    reason: str = ""
+    reservation_id: UUID | None = None
+
+
+class ChargeCredits:
+    """Charge for work done (the system charges; no user is authorized here).
+
+    Rules: against a reservation the charge may not exceed what it still
+    holds; without one it may not exceed the available credits
+    (`InsufficientCredits`, nothing written); a replayed key never charges twice.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+
+    async def __call__(self, cmd: ChargeCreditsCommand) -> LedgerEntry:
+        request = CreditRequest(
+            workspace_id=cmd.workspace_id,
+            kind=EntryKind.CHARGE,
+            amount=cmd.amount,
+            idempotency_key=cmd.idempotency_key,
+            reason=cmd.reason,
+            reservation_id=cmd.reservation_id,
+        )
+        async with self._uow as uow:
+            entry = await uow.credits.post(request, entry_id=self._ids.new_id(), at=self._clock.now())
+            await uow.commit()
+        return entry

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.access import authorize_in
+from domain.credits import MAX_IDEMPOTENCY_KEY_LENGTH, CreditRequest, EntryKind, LedgerEntry, check_idempotency_key
+from domain.permissions import Action
+from ports.system import Clock, IdGenerator
+from ports.unit_of_work import UnitOfWork
+
+KEY_PREFIX = "grant:"
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class GrantCreditsCommand:
+    actor_id: UUID
+    workspace_id: UUID
+    amount: int
+    reason: str
+    idempotency_key: str
+
+
+class GrantCredits:
+    """Add credits to a workspace by hand.
+
+    Rules: owners only; the idempotency key is required and a replay returns
+    the first entry (another amount or reason under the same key is a
+    `Conflict`); grant keys live in their own namespace of the workspace's keys.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._ids = ids
+
+    async def __call__(self, cmd: GrantCreditsCommand) -> LedgerEntry:
+        check_idempotency_key(cmd.idempotency_key, max_length=MAX_IDEMPOTENCY_KEY_LENGTH - len(KEY_PREFIX))
+        request = CreditRequest(
+            workspace_id=cmd.workspace_id,
+            kind=EntryKind.GRANT,
+            amount=cmd.amount,
+            idempotency_key=KEY_PREFIX + cmd.idempotency_key,
+            reason=cmd.reason,
+            actor_id=cmd.actor_id,
+        )
+        request.validate()
+        async with self._uow as uow:
+            await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.CREDITS_GRANT)
+            entry = await uow.credits.post(request, entry_id=self._ids.new_id(), at=self._clock.now())
+            await uow.commit()
+        return entry
