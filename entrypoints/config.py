@@ -17,7 +17,15 @@ DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"  # noqa: 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-SECRET_FIELDS = ("jwt_secret", "encryption_keys", "database_url", "redis_url")
+SECRET_FIELDS = (
+    "jwt_secret",
+    "encryption_keys",
+    "database_url",
+    "redis_url",
+    "provider_apollo_api_key",
+    "provider_hunter_api_key",
+    "provider_clearbit_api_key",
+)
 
 
 class ConfigError(Exception):
@@ -46,6 +54,15 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     data_dir: str = str(PROJECT_ROOT / ".cascade")
     embedded_postgres_port: int = 54329
     migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
+    # Provider endpoints (point them at the fakes of tests/fakes for a sandbox) and optional platform keys.
+    provider_apollo_base_url: str = "https://api.apollo.io/api/v1"
+    provider_hunter_base_url: str = "https://api.hunter.io/v2"
+    provider_clearbit_person_base_url: str = "https://person.clearbit.com"
+    provider_clearbit_company_base_url: str = "https://company.clearbit.com"
+    provider_timeout_seconds: float = 10.0
+    provider_apollo_api_key: str = ""
+    provider_hunter_api_key: str = ""
+    provider_clearbit_api_key: str = ""
 
     def __repr__(self) -> str:
         """Settings may be logged or shown in a traceback: secrets never are."""
@@ -66,6 +83,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("login_window_seconds", self.login_window_seconds, 1, 86_400)
         _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
         _check_range("starter_credits", self.starter_credits, 0, 1_000_000_000)
+        _check_range("provider_timeout_seconds", self.provider_timeout_seconds, 0.1, 120)
         if self.database_pool_min > self.database_pool_max:
             raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
         if self.encryption_keys:

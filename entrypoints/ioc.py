@@ -13,20 +13,26 @@ from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.jwt_issuer import JwtAccessTokenIssuer
 from adapters.crypto.secret_tokens import Sha256SecretTokens
 from adapters.memory.audit import MemoryAuditLogReader
+from adapters.memory.circuit_breaker import MemoryCircuitBreaker
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
 from adapters.memory.health import StaticProbe
+from adapters.memory.lookup_cache import MemoryLookupCache
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
+from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
 from adapters.postgres.credit_reader import PostgresCreditReader
 from adapters.postgres.health import PostgresDatabaseProbe
+from adapters.postgres.lookup_cache import PostgresLookupCache
 from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
+from adapters.postgres.records import PostgresRecordReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.redis.circuit_breaker import RedisCircuitBreaker
 from adapters.redis.health import RedisProbe
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.system.clock import SystemClock
@@ -51,6 +57,11 @@ from application.credit.grant_credits import GrantCredits
 from application.credit.list_credit_transactions import ListCreditTransactions
 from application.credit.release_stale_reservations import ReleaseStaleReservations
 from application.ops.check_health import CheckHealth
+from application.record.create_record import CreateRecord
+from application.record.delete_record import DeleteRecord
+from application.record.get_record import GetRecord
+from application.record.list_records import ListRecords
+from application.record.update_record import UpdateRecord
 from application.team.accept_invitation import AcceptInvitation
 from application.team.change_member_role import ChangeMemberRole
 from application.team.create_invitation import CreateInvitation
@@ -66,12 +77,16 @@ from application.workspace.rename_workspace import RenameWorkspace
 from domain.sessions import ACCESS_TOKEN_TTL
 from entrypoints.config import ConfigError, Settings
 from entrypoints.encryption import resolve_keyring
+from entrypoints.ioc_enrichment import EnrichmentWiring
 from ports.audit import AuditLogReader
+from ports.circuit_breaker import CircuitBreaker
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader
 from ports.health import CacheProbe, DatabaseProbe
+from ports.lookup_cache import LookupCache
 from ports.rate_limit import RateLimiter
 from ports.readers import TeamReader, UserReader, WorkspaceReader
+from ports.records import RecordReader
 from ports.secret_box import SecretBox
 from ports.security import AccessTokenIssuer, PasswordHasher, SecretTokens
 from ports.system import Clock, IdGenerator
@@ -114,6 +129,8 @@ class MemoryProvider(Provider):
     credentials = provide(MemoryCredentialReader, provides=CredentialReader)
     audit = provide(MemoryAuditLogReader, provides=AuditLogReader)
     credits = provide(MemoryCreditReader, provides=CreditReader)
+    records = provide(MemoryRecordReader, provides=RecordReader)
+    lookup_cache = provide(MemoryLookupCache, provides=LookupCache)
 
     @provide
     def database_probe(self) -> DatabaseProbe:
@@ -141,6 +158,8 @@ class PostgresProvider(Provider):
     credentials = provide(PostgresCredentialReader, provides=CredentialReader)
     audit = provide(PostgresAuditLogReader, provides=AuditLogReader)
     credits = provide(PostgresCreditReader, provides=CreditReader)
+    records = provide(PostgresRecordReader, provides=RecordReader)
+    lookup_cache = provide(PostgresLookupCache, provides=LookupCache)
 
     @provide
     def database_probe(self, pool: AsyncConnectionPool) -> DatabaseProbe:
@@ -155,6 +174,10 @@ class InProcessLimitsProvider(Provider):
     @provide
     def limiter(self) -> RateLimiter:
         return MemoryRateLimiter()
+
+    @provide
+    def breaker(self) -> CircuitBreaker:
+        return MemoryCircuitBreaker()
 
     @provide
     def cache_probe(self) -> CacheProbe:
@@ -173,6 +196,10 @@ class RedisProvider(Provider):
     @provide
     def limiter(self, client: Redis) -> RateLimiter:
         return RedisRateLimiter(client, MemoryRateLimiter())
+
+    @provide
+    def breaker(self, client: Redis) -> CircuitBreaker:
+        return RedisCircuitBreaker(client, MemoryCircuitBreaker())
 
     @provide
     def cache_probe(self, client: Redis) -> CacheProbe:
@@ -226,12 +253,17 @@ class UseCaseProvider(Provider):
     grant_credits = provide(GrantCredits)
     charge_credits = provide(ChargeCredits)
     release_stale_reservations = provide(ReleaseStaleReservations)
+    create_record = provide(CreateRecord)
+    list_records = provide(ListRecords)
+    get_record = provide(GetRecord)
+    update_record = provide(UpdateRecord)
+    delete_record = provide(DeleteRecord)
 
 
 def adapter_providers(settings: Settings) -> list[Provider]:
     stores: Provider = MemoryProvider() if settings.profile == "memory" else PostgresProvider()
     limits: Provider = RedisProvider() if settings.redis_url else InProcessLimitsProvider()
-    return [SystemProvider(), CryptoProvider(), stores, limits]
+    return [SystemProvider(), CryptoProvider(), stores, limits, EnrichmentWiring()]
 
 
 def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:

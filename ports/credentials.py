@@ -42,5 +42,9 @@ class CredentialReader(Protocol):
         """The workspace's credentials, newest first."""
 
     @abstractmethod
+    async def newest_for_provider(self, workspace_id: UUID, provider: str) -> Credential | None:
+        """The workspace's most recently updated key for a provider: the one enrichment uses."""
+
+    @abstractmethod
     async def count_not_under_key(self, key_version: str) -> int:
         """How many credentials, in every workspace, are sealed under another key."""

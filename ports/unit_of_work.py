@@ -7,6 +7,7 @@ from typing import Protocol, Self
 from ports.audit import AuditLogRepository
 from ports.credentials import CredentialRepository
 from ports.credits import CreditLedger
+from ports.records import RecordRepository
 from ports.repositories import (
     InvitationRepository,
     MembershipRepository,
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     credits: CreditLedger
     credentials: CredentialRepository
     audit: AuditLogRepository
+    records: RecordRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -21,6 +21,7 @@ from adapters.memory.audit import MemoryAuditLogReader
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
 from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
+from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.postgres.audit import PostgresAuditLogReader
@@ -29,6 +30,7 @@ from adapters.postgres.credit_reader import PostgresCreditReader
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
+from adapters.postgres.records import PostgresRecordReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from entrypoints.config import PROJECT_ROOT, Settings, load_settings
 from entrypoints.http.app import create_app
@@ -36,6 +38,7 @@ from ports.audit import AuditLogReader
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader
 from ports.readers import TeamReader, UserReader, WorkspaceReader
+from ports.records import RecordReader
 from ports.unit_of_work import UnitOfWork
 
 MIGRATIONS = PROJECT_ROOT / "migrations" / "postgres"
@@ -119,6 +122,7 @@ class Backend:
     credits: CreditReader
     credentials: CredentialReader
     audit: AuditLogReader
+    records: RecordReader
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -134,6 +138,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             MemoryCreditReader(store),
             credentials=MemoryCredentialReader(store),
             audit=MemoryAuditLogReader(store),
+            records=MemoryRecordReader(store),
         )
     pool: AsyncConnectionPool = request.getfixturevalue("clean_pool")
     return Backend(
@@ -145,6 +150,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         PostgresCreditReader(pool),
         credentials=PostgresCredentialReader(pool),
         audit=PostgresAuditLogReader(pool),
+        records=PostgresRecordReader(pool),
     )
 
 

@@ -66,5 +66,10 @@ class MemoryCredentialReader:
             credentials = [c for c in credentials if (c.created_at, c.id) < before]
         return page_of(credentials[: page.limit + 1], page.limit, lambda c: Cursor(created_at=c.created_at, id=c.id))
 
+    async def newest_for_provider(self, workspace_id: UUID, provider: str) -> Credential | None:
+        mine = [c for c in self._store.tables.credentials.values() if c.workspace_id == workspace_id]
+        found = [c for c in mine if c.provider == provider]
+        return replace(max(found, key=lambda c: (c.updated_at, c.id))) if found else None
+
     async def count_not_under_key(self, key_version: str) -> int:
         return sum(1 for c in self._store.tables.credentials.values() if c.sealed.key_version != key_version)

@@ -77,6 +77,8 @@ class MemoryWorkspaceRepository:
             del self._t.credentials[credential_id]
         for audit_id in [k for k, e in self._t.audit_log.items() if e.workspace_id == workspace_id]:
             del self._t.audit_log[audit_id]
+        for record_id in [k for k, r in self._t.records.items() if r.workspace_id == workspace_id]:
+            del self._t.records[record_id]
 
 
 class MemoryMembershipRepository:

@@ -17,6 +17,7 @@ from domain.credentials import Credential
 from domain.credits import CreditAccount, LedgerEntry, Reservation
 from domain.identity import User
 from domain.invitations import Invitation
+from domain.records import Record
 from domain.sessions import RefreshToken
 from domain.workspaces import Membership, Workspace
 
@@ -34,6 +35,7 @@ class Tables:
     reservations: dict[UUID, Reservation] = field(default_factory=dict)
     credentials: dict[UUID, Credential] = field(default_factory=dict)
     audit_log: dict[UUID, AuditEntry] = field(default_factory=dict)
+    records: dict[UUID, Record] = field(default_factory=dict)
     # Set by a failed statement: like PostgreSQL, the transaction can then only roll back.
     aborted: bool = False
 
@@ -50,6 +52,7 @@ class Tables:
             reservations=dict(self.reservations),
             credentials=dict(self.credentials),
             audit_log=dict(self.audit_log),
+            records=dict(self.records),
         )
 
 

@@ -6,6 +6,7 @@ from typing import Self
 from adapters.memory.audit import MemoryAuditLogRepository
 from adapters.memory.credentials import MemoryCredentialRepository
 from adapters.memory.credits import MemoryCreditLedger
+from adapters.memory.records import MemoryRecordRepository
 from adapters.memory.repositories import (
     MemoryInvitationRepository,
     MemoryMembershipRepository,
@@ -30,6 +31,7 @@ class MemoryUnitOfWork:
         self.credits = MemoryCreditLedger(tables)
         self.credentials = MemoryCredentialRepository(tables)
         self.audit = MemoryAuditLogRepository(tables)
+        self.records = MemoryRecordRepository(tables)
 
     async def __aenter__(self) -> Self:
         await self._store.write_lock.acquire()

@@ -25,6 +25,10 @@ VALUES (%(id)s, %(workspace_id)s, %(provider)s, %(label)s, %(ciphertext)s, %(non
 """
 SELECT_CREDENTIAL = f"SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE workspace_id = %(ws)s AND id = %(id)s"
 SELECT_CREDENTIAL_FOR_UPDATE = SELECT_CREDENTIAL + " FOR UPDATE"
+SELECT_NEWEST_FOR_PROVIDER = f"""
+SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE workspace_id = %(ws)s AND provider = %(provider)s
+ORDER BY updated_at DESC, id DESC LIMIT 1
+"""
 SAVE_CREDENTIAL = """
 UPDATE credentials
 SET label = %(label)s, ciphertext = %(ciphertext)s, nonce = %(nonce)s, key_version = %(key_version)s,
@@ -139,6 +143,12 @@ class PostgresCredentialReader:
         return page_of(
             [credential_from_row(r) for r in rows], page.limit, lambda c: Cursor(created_at=c.created_at, id=c.id)
         )
+
+    async def newest_for_provider(self, workspace_id: UUID, provider: str) -> Credential | None:
+        async with connection(self._pool) as conn:
+            cursor = await conn.execute(SELECT_NEWEST_FOR_PROVIDER, {"ws": workspace_id, "provider": provider})
+            row = await cursor.fetchone()
+        return credential_from_row(row) if row else None
 
     async def count_not_under_key(self, key_version: str) -> int:
         async with connection(self._pool) as conn:

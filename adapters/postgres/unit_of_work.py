@@ -11,6 +11,7 @@ from adapters.postgres.credentials import PostgresCredentialRepository
 from adapters.postgres.credits import PostgresCreditLedger
 from adapters.postgres.identity import PostgresRefreshTokenRepository, PostgresUserRepository
 from adapters.postgres.pool import Connection
+from adapters.postgres.records import PostgresRecordRepository
 from adapters.postgres.team import PostgresInvitationRepository, PostgresMembershipRepository
 from adapters.postgres.workspaces import PostgresWorkspaceRepository
 from domain.errors import ServiceUnavailable
@@ -44,6 +45,7 @@ class PostgresUnitOfWork:
         self.credits = PostgresCreditLedger(conn)
         self.credentials = PostgresCredentialRepository(conn)
         self.audit = PostgresAuditLogRepository(conn)
+        self.records = PostgresRecordRepository(conn)
         return self
 
     async def __aexit__(

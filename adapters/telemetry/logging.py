@@ -72,3 +72,5 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO))
+    # httpx logs every request URL at INFO; provider query strings hold emails and domains.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -17,8 +17,10 @@ from entrypoints.http.controllers.audit import AuditLogController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.credentials import CredentialController
 from entrypoints.http.controllers.credits import CreditController
+from entrypoints.http.controllers.enrichment import EnrichmentController, ProviderController
 from entrypoints.http.controllers.invitations import InvitationAcceptController, InvitationController
 from entrypoints.http.controllers.ops import OpsController
+from entrypoints.http.controllers.records import RecordController
 from entrypoints.http.controllers.team import TeamController
 from entrypoints.http.controllers.workspaces import WorkspaceController
 from entrypoints.http.edge import EdgeMiddleware
@@ -54,6 +56,9 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             CredentialController,
             AuditLogController,
             CreditController,
+            ProviderController,
+            EnrichmentController,
+            RecordController,
         ],
     )
     app = Litestar(

@@ -31,6 +31,7 @@ class Tenant:
     invitation_token: str
     credential: str
     credential_secret: str
+    record: str
 
 
 async def make_tenant(api: Any, label: str) -> Tenant:
@@ -53,7 +54,16 @@ async def make_tenant(api: Any, label: str) -> Tenant:
         headers=owner.headers,
     )
     assert stored.status_code == 201, stored.text
-    return Tenant(owner, member, workspace, name, data["id"], data["token"], stored.json()["data"]["id"], secret)
+    record = await api.post(
+        f"{API}/workspaces/{workspace}/records",
+        json={"kind": "person", "inputs": {"email": f"{label}-lead@{label}-corp.com", "fullName": f"{label} Lead"}},
+        headers=member.headers,
+    )
+    assert record.status_code == 201, record.text
+    credential = stored.json()["data"]["id"]
+    return Tenant(
+        owner, member, workspace, name, data["id"], data["token"], credential, secret, record.json()["data"]["id"]
+    )
 
 
 async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
@@ -73,6 +83,8 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
     ledger = await api.get(f"{base}/credits/transactions", params={"limit": 200}, headers=headers)
     for response in (credits, ledger):
         assert response.status_code == 200, response.text
+    records = await api.get(f"{base}/records", params={"limit": 200}, headers=headers)
+    assert records.status_code == 200, records.text
     return {
         "workspace": workspace.json()["data"],
         "members": sorted((m["userId"], m["email"], m["role"]) for m in members.json()["data"]),
@@ -83,6 +95,7 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
         "audit_log": [(e["id"], e["action"]) for e in audit_log.json()["data"]],
         "credits": credits.json()["data"],
         "ledger": ledger.json()["data"],
+        "records": records.json()["data"],
     }
 
 
@@ -91,7 +104,9 @@ class Attack:
     id: str
     method: str
     route: str  # the app's route template, to check every route is covered
-    path: str  # filled from the world: wa/wb, oa/ob (owners), ma/mb (members), ia/ib (invitations), ca/cb (credentials)
+    # filled from the world: wa/wb, oa/ob (owners), ma/mb (members), ia/ib (invitations), ca/cb (credentials),
+    # ra/rb (records)
+    path: str
     body: dict[str, Any] | None = None
     headers: dict[str, str] | None = None  # sent besides the attacker's Authorization
 
@@ -103,6 +118,9 @@ CREDENTIALS = WS + "/credentials"
 CREDENTIAL = CREDENTIALS + "/{credential_id:uuid}"
 SPY_CREDENTIAL = {"provider": "apollo", "label": "spy", "secret": "spy-secret-value"}
 CREDITS = WS + "/credits"
+RECORDS = WS + "/records"
+RECORD = RECORDS + "/{record_id:uuid}"
+SPY_RECORD = {"kind": "person", "inputs": {"email": "spy@example.com"}}
 
 ATTACKS = [
     Attack("get-workspace", "GET", WS, "/workspaces/{wa}"),
@@ -154,6 +172,31 @@ ATTACKS = [
         {"amount": 1_000_000, "reason": "free money"},
         {"Idempotency-Key": "isolation-attack"},
     ),
+    # records
+    Attack("create-record", "POST", RECORDS, "/workspaces/{wa}/records", SPY_RECORD),
+    Attack("list-records", "GET", RECORDS, "/workspaces/{wa}/records"),
+    Attack("get-record", "GET", RECORD, "/workspaces/{wa}/records/{ra}"),
+    Attack("update-record", "PATCH", RECORD, "/workspaces/{wa}/records/{ra}", {"inputs": {"email": "spy@example.com"}}),
+    Attack("delete-record", "DELETE", RECORD, "/workspaces/{wa}/records/{ra}"),
+    Attack("own-record-via-a", "PATCH", RECORD, "/workspaces/{wa}/records/{rb}", {"inputs": {"fullName": "moved"}}),
+    Attack("mixed-get-record", "GET", RECORD, "/workspaces/{wb}/records/{ra}"),
+    Attack("mixed-update-record", "PATCH", RECORD, "/workspaces/{wb}/records/{ra}", {"inputs": {"fullName": "mine"}}),
+    Attack("mixed-delete-record", "DELETE", RECORD, "/workspaces/{wb}/records/{ra}"),
+    # enrichment: neither A's workspace nor A's record can be enriched (or read) by B
+    Attack(
+        "enrich-in-a",
+        "POST",
+        WS + "/enrichment/enrich",
+        "/workspaces/{wa}/enrichment/enrich",
+        {"kind": "person", "inputs": {"email": "spy@example.com"}, "fields": ["title"]},
+    ),
+    Attack(
+        "mixed-enrich-record",
+        "POST",
+        WS + "/enrichment/enrich",
+        "/workspaces/{wb}/enrichment/enrich",
+        {"recordId": "{ra}", "fields": ["title"]},
+    ),
 ]
 
 
@@ -173,6 +216,8 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
         "ib": b.invitation,
         "ca": a.credential,
         "cb": b.credential,
+        "ra": a.record,
+        "rb": b.record,
     }
     url = API + attack.path.format(**ids)
 
@@ -182,7 +227,7 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
     for attacker in attackers:
         kwargs: dict[str, Any] = {"headers": attacker.headers}
         if attack.body is not None:
-            kwargs["json"] = attack.body
+            kwargs["json"] = {k: v.format(**ids) if isinstance(v, str) else v for k, v in attack.body.items()}
         if attack.headers is not None:
             kwargs["headers"] = {**attacker.headers, **attack.headers}
         response = await api.request(attack.method, url, **kwargs)
@@ -190,7 +235,7 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
         # nothing of A's leaks into the answer
         for secret in (a.name, a.owner.email, a.member.email, "a-invitee@example.com"):
             assert secret not in response.text
-        for secret in ("a apollo key", a.credential_secret):
+        for secret in ("a apollo key", a.credential_secret, "a-lead@a-corp.com", "a Lead"):
             assert secret not in response.text
 
     assert (await snapshot(api, a), await snapshot(api, b)) == before

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.postgres.errors import unique_violation_as_conflict
+from adapters.postgres.pool import Connection, connection
+from domain.enrichment import EntityKind
+from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.records import Provenance, Record, RecordStatus
+from ports.records import RecordFilter
+
+# Keyset bound for the first page of a newest-first list: after every row.
+_LAST = Cursor(created_at=datetime.max.replace(tzinfo=UTC), id=UUID(int=(1 << 128) - 1))
+
+RECORD_COLUMNS = "id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at"
+INSERT_RECORD = f"""
+INSERT INTO records ({RECORD_COLUMNS}, domain)
+VALUES (%(id)s, %(workspace_id)s, %(kind)s, %(inputs)s, %(fields)s, %(provenance)s, %(status)s,
+        %(created_at)s, %(updated_at)s, %(domain)s)
+"""
+SELECT_RECORD = f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = %(id)s"
+SELECT_RECORD_FOR_UPDATE = SELECT_RECORD + " FOR UPDATE"
+SAVE_RECORD = """
+UPDATE records
+SET inputs = %(inputs)s, fields = %(fields)s, provenance = %(provenance)s, status = %(status)s,
+    domain = %(domain)s, updated_at = %(updated_at)s
+WHERE workspace_id = %(ws)s AND id = %(id)s
+"""
+DELETE_RECORD = "DELETE FROM records WHERE workspace_id = %(ws)s AND id = %(id)s"
+# A filter left NULL matches every row; with the values bound, the planner drops
+# those conditions and picks the index of the one filter given.
+LIST_RECORDS = f"""
+SELECT {RECORD_COLUMNS} FROM records
+WHERE workspace_id = %(ws)s
+  AND (%(kind)s::text IS NULL OR kind = %(kind)s::text)
+  AND (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(domain)s::text IS NULL OR domain = %(domain)s::text)
+  AND (created_at, id) < (%(before_ts)s, %(before_id)s)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+"""
+
+
+def provenance_to_json(provenance: dict[str, Provenance]) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"provider": p.provider, "fetched_at": p.fetched_at.isoformat(), "confidence": p.confidence}
+        for name, p in provenance.items()
+    }
+
+
+def provenance_from_json(document: dict[str, dict[str, Any]]) -> dict[str, Provenance]:
+    return {
+        name: Provenance(
+            provider=str(p["provider"]),
+            fetched_at=datetime.fromisoformat(p["fetched_at"]),
+            confidence=float(p["confidence"]),
+        )
+        for name, p in document.items()
+    }
+
+
+def record_from_row(row: tuple[Any, ...]) -> Record:
+    id_, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at = row
+    return Record(
+        id=id_,
+        workspace_id=workspace_id,
+        kind=EntityKind(kind),
+        inputs=dict(inputs),
+        fields=dict(fields),
+        provenance=provenance_from_json(provenance),
+        status=RecordStatus(status),
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+def _content_params(record: Record) -> dict[str, Any]:
+    return {
+        "inputs": Jsonb(record.inputs),
+        "fields": Jsonb(record.fields),
+        "provenance": Jsonb(provenance_to_json(record.provenance)),
+        "status": record.status.value,
+        "domain": record.domain,
+        "updated_at": record.updated_at,
+    }
+
+
+class PostgresRecordRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, record: Record) -> None:
+        with unique_violation_as_conflict("record already exists"):
+            await self._conn.execute(
+                INSERT_RECORD,
+                {
+                    "id": record.id,
+                    "workspace_id": record.workspace_id,
+                    "kind": record.kind.value,
+                    "created_at": record.created_at,
+                    **_content_params(record),
+                },
+            )
+
+    async def get_for_update(self, workspace_id: UUID, record_id: UUID) -> Record | None:
+        row = await (
+            await self._conn.execute(SELECT_RECORD_FOR_UPDATE, {"ws": workspace_id, "id": record_id})
+        ).fetchone()
+        return record_from_row(row) if row else None
+
+    async def save(self, record: Record) -> None:
+        await self._conn.execute(SAVE_RECORD, {"ws": record.workspace_id, "id": record.id, **_content_params(record)})
+
+    async def delete(self, workspace_id: UUID, record_id: UUID) -> bool:
+        cursor = await self._conn.execute(DELETE_RECORD, {"ws": workspace_id, "id": record_id})
+        return cursor.rowcount == 1
+
+
+class PostgresRecordReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def get(self, workspace_id: UUID, record_id: UUID) -> Record | None:
+        async with connection(self._pool) as conn:
+            row = await (await conn.execute(SELECT_RECORD, {"ws": workspace_id, "id": record_id})).fetchone()
+        return record_from_row(row) if row else None
+
+    async def list(self, workspace_id: UUID, page: PageRequest, where: RecordFilter) -> Page[Record]:
+        before = page.after or _LAST
+        params = {
+            "ws": workspace_id,
+            "kind": where.kind.value if where.kind else None,
+            "status": where.status.value if where.status else None,
+            "domain": where.domain,
+            "before_ts": before.created_at,
+            "before_id": before.id,
+            "limit": page.limit + 1,
+        }
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(LIST_RECORDS, params)).fetchall()
+        return page_of(
+            [record_from_row(r) for r in rows], page.limit, lambda r: Cursor(created_at=r.created_at, id=r.id)
+        )

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID
+
+from application.access import authorize
+from application.enrichment.waterfall_run import WaterfallRun
+from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
+from domain.errors import ErrorDetail, NotFound, ValidationFailed
+from domain.permissions import Action
+from domain.provider_registry import provider_order
+from domain.record_inputs import check_identifying, clean_inputs
+from domain.records import Record, RecordStatus
+from domain.waterfall import Attempt
+from ports.readers import WorkspaceReader
+from ports.records import RecordReader
+from ports.system import Clock, IdGenerator
+from ports.unit_of_work import UnitOfWork
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class EnrichmentPolicy:
+    freshness: timedelta = timedelta(days=30)
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class EnrichRecordCommand:
+    actor_id: UUID
+    workspace_id: UUID
+    fields: tuple[str, ...]
+    record_id: UUID | None = None
+    kind: EntityKind | None = None  # with inputs: a new record
+    inputs: dict[str, str] = field(default_factory=dict)
+    providers: list[str] | None = None
+    max_credits: int | None = None
+    idempotency_key: str | None = None
+
+
+class EnrichRecord:
+    """Enrich one record now, through the waterfall.
+
+    Rules: members and up; the wanted fields belong to the record's kind; the
+    per-record ceiling (default: the most the providers could cost) is
+    reserved up front (`InsufficientCredits` if not available), each billable
+    call is charged against it once, keyed by (run, record, provider), and the
+    rest is released; cached answers cost 0; the record is saved with its
+    found fields, their provenance and its status.
+    """
+
+    def __init__(
+        self,
+        workspaces: WorkspaceReader,
+        records: RecordReader,
+        uow: UnitOfWork,
+        run: WaterfallRun,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._workspaces = workspaces
+        self._records = records
+        self._uow = uow
+        self._run = run
+        self._clock = clock
+        self._ids = ids
+
+    async def __call__(self, cmd: EnrichRecordCommand) -> tuple[Record, list[Attempt]]:
+        await authorize(self._workspaces, cmd.workspace_id, cmd.actor_id, Action.JOBS_RUN)
+        record = await self._record(cmd)
+        wanted = _check_fields(record.kind, cmd.fields)
+        order = provider_order(cmd.providers)
+        run_id = cmd.idempotency_key or self._ids.new_id().hex
+        result = await self._run(record, wanted, order, run_id=f"enrich:{run_id}", max_credits=cmd.max_credits)
+        async with self._uow as uow:
+            stored = await uow.records.get_for_update(record.workspace_id, record.id) if cmd.record_id else None
+            if cmd.record_id and stored is None:
+                raise NotFound("record not found")
+            result.apply_to(stored or record, now=self._clock.now())
+            if stored is None:
+                await uow.records.add(record)
+            else:
+                await uow.records.save(stored)
+            await uow.commit()
+        return stored or record, list(result.attempts)
+
+    async def _record(self, cmd: EnrichRecordCommand) -> Record:
+        if cmd.record_id is not None:
+            found = await self._records.get(cmd.workspace_id, cmd.record_id)
+            if found is None:
+                raise NotFound("record not found")
+            return found
+        if cmd.kind is None:
+            raise _invalid("record", "give a recordId, or a kind with inputs")
+        inputs = clean_inputs(cmd.inputs)
+        check_identifying(inputs)
+        now = self._clock.now()
+        return Record(
+            id=self._ids.new_id(),
+            workspace_id=cmd.workspace_id,
+            kind=cmd.kind,
+            inputs=inputs,
+            status=RecordStatus.NEW,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def _check_fields(kind: EntityKind, fields: tuple[str, ...]) -> frozenset[str]:
+    allowed = PERSON_FIELDS if kind is EntityKind.PERSON else COMPANY_FIELDS
+    unknown = [f for f in fields if f not in allowed]
+    if not fields or unknown:
+        raise _invalid("fields", f"ask for one or more of: {', '.join(allowed)}")
+    return frozenset(fields)
+
+
+def _invalid(field_name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field_name}: {message}", details=(ErrorDetail(field=field_name, message=message),))

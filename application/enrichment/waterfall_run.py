@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from application.enrichment.provider_keys import ProviderKeys
+from domain.credits import CreditRequest, EntryKind, LedgerEntry
+from domain.enrichment import FieldValue, Outcome, ProviderQuery, ProviderResult, lookup_key
+from domain.provider_registry import ProviderSpec
+from domain.records import Provenance, Record, RecordStatus
+from domain.waterfall import Attempt, accept, next_provider
+from ports.circuit_breaker import CircuitBreaker
+from ports.lookup_cache import LookupCache
+from ports.providers import ProviderDirectory
+from ports.system import Clock, IdGenerator
+from ports.unit_of_work import UnitOfWork
+
+# Found values that let the next provider ask better questions.
+FOUND_AS_INPUT = {
+    "email": "email",
+    "firstName": "firstName",
+    "lastName": "lastName",
+    "linkedinUrl": "linkedinUrl",
+    "companyDomain": "domain",
+    "domain": "domain",
+    "name": "companyName",
+}
+ANSWERED = (Outcome.HIT, Outcome.MISS)
+
+
+@dataclass(slots=True)
+class WaterfallResult:
+    wanted: frozenset[str]
+    found: dict[str, tuple[FieldValue, Provenance]] = field(default_factory=dict)
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def credits(self) -> int:
+        return sum(a.credits for a in self.attempts)
+
+    def apply_to(self, record: Record, *, now: datetime) -> None:
+        for name, (value, provenance) in self.found.items():
+            record.fields[name] = value.value
+            record.provenance[name] = provenance
+        record.status = self.status()
+        record.updated_at = now
+
+    def status(self) -> RecordStatus:
+        if self.wanted <= self.found.keys():
+            return RecordStatus.ENRICHED
+        if self.found:
+            return RecordStatus.PARTIAL
+        if any(a.outcome in (Outcome.HIT.value, Outcome.MISS.value) for a in self.attempts):
+            return RecordStatus.NOT_FOUND
+        return RecordStatus.FAILED
+
+
+class WaterfallRun:
+    """Runs the waterfall for one record, paying as it goes (see domain/waterfall.py).
+
+    Credits: the ceiling is reserved first, each billable call is charged
+    against the reservation under the key `<run>:<record>:<provider>` (a
+    retried run never pays twice), and the rest is released at the end.
+    The circuit breaker hears of every call's health; transient failures and
+    timeouts count against a provider, answers of any kind count for it.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        directory: ProviderDirectory,
+        keys: ProviderKeys,
+        breaker: CircuitBreaker,
+        cache: LookupCache,
+        clock: Clock,
+        ids: IdGenerator,
+        freshness: timedelta,
+    ) -> None:
+        self._uow, self._directory, self._keys = uow, directory, keys
+        self._breaker, self._cache, self._clock, self._ids = breaker, cache, clock, ids
+        self._freshness = freshness
+
+    async def __call__(
+        self, record: Record, wanted: frozenset[str], order: list[ProviderSpec], *, run_id: str, max_credits: int | None
+    ) -> WaterfallResult:
+        ceiling = max_credits if max_credits is not None else sum(spec.credit_cost for spec in order)
+        result = WaterfallResult(wanted=wanted)
+        reservation = await self._reserve(record.workspace_id, run_id, ceiling) if ceiling else None
+        inputs, tried, unavailable = dict(record.inputs), set[str](), set[str]()
+        missing = set(wanted - record.fields.keys())
+        try:
+            while missing:
+                spec = next_provider(
+                    order,
+                    kind=record.kind,
+                    inputs=inputs,
+                    missing=missing,
+                    tried=tried,
+                    unavailable=unavailable,
+                    credits_left=ceiling - result.credits,
+                )
+                if spec is None:
+                    break
+                tried.add(spec.name)
+                attempt, answer = await self._attempt(spec, record, inputs, missing)
+                if attempt.credits and reservation is not None:
+                    await self._charge(record, run_id, spec.name, attempt.credits, reservation)
+                if answer is not None:
+                    kept = accept(answer.fields, missing)
+                    at = self._clock.now()
+                    for name, value in kept.items():
+                        result.found[name] = (
+                            value,
+                            Provenance(provider=spec.name, fetched_at=at, confidence=value.confidence),
+                        )
+                        if (input_name := FOUND_AS_INPUT.get(name)) and isinstance(value.value, str):
+                            inputs.setdefault(input_name, value.value)
+                    missing -= kept.keys()
+                    attempt = replace(attempt, fields=tuple(sorted(kept)))
+                result.attempts.append(attempt)
+        finally:
+            if reservation is not None:
+                await self._release(record.workspace_id, run_id, reservation)
+        return result
+
+    async def _attempt(
+        self, spec: ProviderSpec, record: Record, inputs: dict[str, str], missing: set[str]
+    ) -> tuple[Attempt, ProviderResult | None]:
+        provider = self._directory.provider(spec.name)
+        if provider is None:
+            return _skipped(spec, "no adapter"), None
+        query = ProviderQuery(kind=record.kind, inputs=inputs, wanted=frozenset(missing))
+        key = lookup_key(spec.name, query)
+        cached = await self._cache.get(record.workspace_id, key, self._clock.now() - self._freshness)
+        if cached is not None:
+            return Attempt(
+                provider=spec.name, outcome=cached.outcome.value, latency_ms=0.0, credits=0, cached=True, fields=()
+            ), cached
+        api_key = await self._keys.key_for(record.workspace_id, spec.name)
+        if api_key is None:
+            return _skipped(spec, "no credential for this provider"), None
+        if not await self._breaker.allow(spec.name):  # asked last: an allowed call is always recorded
+            return _skipped(spec, "circuit open"), None
+        started = time.perf_counter()
+        answer = await provider.lookup(query, api_key)
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        await self._breaker.record(spec.name, answer.outcome is not Outcome.TRANSIENT)
+        await self._cache.put(record.workspace_id, key, answer, self._clock.now())
+        attempt = Attempt(
+            provider=spec.name,
+            outcome=answer.outcome.value,
+            latency_ms=latency,
+            credits=spec.credits_for(answer.outcome),
+            cached=False,
+            fields=(),
+            detail=answer.detail,
+        )
+        return attempt, answer if answer.outcome in ANSWERED else None
+
+    async def _reserve(self, workspace_id: UUID, run_id: str, amount: int) -> UUID:
+        reservation_id = self._ids.new_id()
+        request = CreditRequest(
+            workspace_id=workspace_id,
+            kind=EntryKind.RESERVE,
+            amount=amount,
+            idempotency_key=f"{run_id}:reserve",
+            reason="enrichment",
+            reservation_id=reservation_id,
+        )
+        entry = await self._post(request)
+        return entry.reservation_id or reservation_id
+
+    async def _charge(self, record: Record, run_id: str, provider: str, amount: int, reservation: UUID) -> None:
+        request = CreditRequest(
+            workspace_id=record.workspace_id,
+            kind=EntryKind.CHARGE,
+            amount=amount,
+            idempotency_key=f"{run_id}:{record.id}:{provider}",
+            reason=f"{provider} lookup",
+            reservation_id=reservation,
+        )
+        await self._post(request)
+
+    async def _release(self, workspace_id: UUID, run_id: str, reservation: UUID) -> None:
+        request = CreditRequest(
+            workspace_id=workspace_id,
+            kind=EntryKind.RELEASE,
+            amount=0,
+            idempotency_key=f"{run_id}:release",
+            reason="enrichment done",
+            reservation_id=reservation,
+        )
+        await self._post(request)
+
+    async def _post(self, request: CreditRequest) -> LedgerEntry:
+        async with self._uow as uow:
+            entry = await uow.credits.post(request, entry_id=self._ids.new_id(), at=self._clock.now())
+            await uow.commit()
+        return entry
+
+
+def _skipped(spec: ProviderSpec, why: str) -> Attempt:
+    return Attempt(
+        provider=spec.name, outcome="skipped", latency_ms=0.0, credits=0, cached=False, fields=(), detail=why
+    )

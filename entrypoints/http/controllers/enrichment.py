@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from dishka.integrations.litestar import FromDishka, inject
+from litestar import Controller, get, post
+from litestar.params import Parameter
+
+from application.enrichment.enrich_record import EnrichRecord, EnrichRecordCommand
+from domain.credits import MAX_IDEMPOTENCY_KEY_LENGTH
+from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
+from domain.provider_registry import DEFAULT_ORDER, REGISTRY
+from domain.waterfall import Attempt
+from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
+from entrypoints.http.controllers.record_schemas import Inputs, KindName, RecordOut, record_out
+from entrypoints.http.envelope import Envelope, ok
+from ports.circuit_breaker import CircuitBreaker
+
+# Names are checked against the record's kind and the registry by the use case.
+FieldName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+ProviderName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class EnrichRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    fields: Annotated[list[FieldName], msgspec.Meta(min_length=1, max_length=len(PERSON_FIELDS) + len(COMPANY_FIELDS))]
+    record_id: UUID | None = None
+    kind: KindName | None = None
+    inputs: Inputs | None = None
+    providers: Annotated[list[ProviderName], msgspec.Meta(max_length=len(DEFAULT_ORDER))] | None = None
+    max_credits: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+
+
+class AttemptOut(msgspec.Struct, rename="camel"):
+    provider: str
+    outcome: str
+    latency_ms: float
+    credits: int
+    cached: bool
+    fields: list[str]
+    detail: str
+
+
+class EnrichmentOut(msgspec.Struct, rename="camel"):
+    record: RecordOut
+    attempts: list[AttemptOut]
+    credits_charged: int
+
+
+class CircuitOut(msgspec.Struct, rename="camel"):
+    state: str
+    calls: int
+    failure_rate: float
+    seconds_until_probe: float | None
+
+
+class ProviderOut(msgspec.Struct, rename="camel"):
+    name: str
+    kinds: list[str]
+    fields: dict[str, list[str]]
+    credit_cost: int
+    miss_billable: bool
+    requests_per_minute: int
+    timeout_seconds: float
+    circuit: CircuitOut
+
+
+def attempt_out(attempt: Attempt) -> AttemptOut:
+    return AttemptOut(
+        provider=attempt.provider,
+        outcome=attempt.outcome,
+        latency_ms=attempt.latency_ms,
+        credits=attempt.credits,
+        cached=attempt.cached,
+        fields=list(attempt.fields),
+        detail=attempt.detail,
+    )
+
+
+class ProviderController(Controller):
+    path = "/providers"
+    tags = ["enrichment"]
+    dependencies = AUTHENTICATED
+    security = BEARER
+
+    @get("/", summary="The providers, cheapest first, with what they supply, cost and their live circuit state")
+    @inject
+    async def providers(self, principal: Principal, breaker: FromDishka[CircuitBreaker]) -> Envelope[list[ProviderOut]]:
+        listed = []
+        for spec in sorted(REGISTRY, key=lambda s: DEFAULT_ORDER.index(s.name)):
+            view = await breaker.snapshot(spec.name)
+            listed.append(
+                ProviderOut(
+                    name=spec.name,
+                    kinds=sorted(kind.value for kind in spec.kinds),
+                    fields={kind.value: sorted(names) for kind, names in spec.supplies.items()},
+                    credit_cost=spec.credit_cost,
+                    miss_billable=spec.miss_billable,
+                    requests_per_minute=spec.requests_per_minute,
+                    timeout_seconds=spec.timeout_seconds,
+                    circuit=CircuitOut(
+                        state=view.circuit.value,
+                        calls=view.calls,
+                        failure_rate=view.failure_rate,
+                        seconds_until_probe=view.seconds_until_probe,
+                    ),
+                )
+            )
+        return ok(listed)
+
+
+class EnrichmentController(Controller):
+    path = "/workspaces/{workspace_id:uuid}/enrichment"
+    tags = ["enrichment"]
+    dependencies = AUTHENTICATED
+    security = BEARER
+
+    @post("/enrich", status_code=200, summary="Enrich one record now through the waterfall (member+)")
+    @inject
+    async def enrich(
+        self,
+        principal: Principal,
+        workspace_id: UUID,
+        data: EnrichRequest,
+        uc: FromDishka[EnrichRecord],
+        idempotency_key: Annotated[
+            str | None, Parameter(header="Idempotency-Key", min_length=1, max_length=MAX_IDEMPOTENCY_KEY_LENGTH - 64)
+        ] = None,
+    ) -> Envelope[EnrichmentOut]:
+        cmd = EnrichRecordCommand(
+            actor_id=principal.user_id,
+            workspace_id=workspace_id,
+            fields=tuple(data.fields),
+            record_id=data.record_id,
+            kind=EntityKind(data.kind) if data.kind else None,
+            inputs=msgspec.to_builtins(data.inputs) if data.inputs else {},
+            providers=list(data.providers) if data.providers else None,
+            max_credits=data.max_credits,
+            idempotency_key=idempotency_key,
+        )
+        record, attempts = await uc(cmd)
+        return ok(
+            EnrichmentOut(
+                record=record_out(record),
+                attempts=[attempt_out(a) for a in attempts],
+                credits_charged=sum(a.credits for a in attempts),
+            )
+        )

@@ -1,0 +1,77 @@
+"""dishka wiring of the enrichment engine: provider adapters, keys, the waterfall."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from dishka import Provider, Scope, provide
+
+from adapters.memory.providers import ProviderMap
+from adapters.providers.apollo import ApolloProvider
+from adapters.providers.clearbit import ClearbitProvider
+from adapters.providers.hunter import HunterProvider
+from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
+from application.enrichment.provider_keys import ProviderKeys
+from application.enrichment.waterfall_run import WaterfallRun
+from entrypoints.config import Settings
+from ports.circuit_breaker import CircuitBreaker
+from ports.lookup_cache import LookupCache
+from ports.providers import EnrichmentProvider, ProviderDirectory
+from ports.system import Clock, IdGenerator
+from ports.unit_of_work import UnitOfWork
+
+
+def provider_adapters(settings: Settings, client: httpx.AsyncClient) -> dict[str, EnrichmentProvider]:
+    timeout = settings.provider_timeout_seconds
+    return {
+        "apollo": ApolloProvider(client, base_url=settings.provider_apollo_base_url, timeout_seconds=timeout),
+        "hunter": HunterProvider(client, base_url=settings.provider_hunter_base_url, timeout_seconds=timeout),
+        "clearbit": ClearbitProvider(
+            client,
+            person_base_url=settings.provider_clearbit_person_base_url,
+            company_base_url=settings.provider_clearbit_company_base_url,
+            timeout_seconds=timeout,
+        ),
+    }
+
+
+class EnrichmentWiring(Provider):
+    scope = Scope.APP
+
+    @provide
+    async def http_client(self) -> AsyncIterator[httpx.AsyncClient]:
+        # Redirects are not followed: a provider API that redirects is answering something else.
+        async with httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=100)) as client:
+            yield client
+
+    @provide
+    def directory(self, settings: Settings, client: httpx.AsyncClient) -> ProviderDirectory:
+        platform_keys = {
+            "apollo": settings.provider_apollo_api_key,
+            "hunter": settings.provider_hunter_api_key,
+            "clearbit": settings.provider_clearbit_api_key,
+        }
+        return ProviderMap(provider_adapters(settings, client), platform_keys)
+
+    keys = provide(ProviderKeys)
+
+    @provide
+    def policy(self, settings: Settings) -> EnrichmentPolicy:
+        return EnrichmentPolicy()
+
+    @provide(scope=Scope.REQUEST)
+    def waterfall(
+        self,
+        uow: UnitOfWork,
+        directory: ProviderDirectory,
+        keys: ProviderKeys,
+        breaker: CircuitBreaker,
+        cache: LookupCache,
+        clock: Clock,
+        ids: IdGenerator,
+        policy: EnrichmentPolicy,
+    ) -> WaterfallRun:
+        return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness)
+
+    enrich_record = provide(EnrichRecord, scope=Scope.REQUEST)

@@ -1,0 +1,45 @@
+"""Records: written inside a unit of work, read without one."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from domain.enrichment import EntityKind
+from domain.pagination import Page, PageRequest
+from domain.records import Record, RecordStatus
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class RecordFilter:
+    kind: EntityKind | None = None
+    status: RecordStatus | None = None
+    domain: str | None = None  # exact, lower-case
+
+
+class RecordRepository(Protocol):
+    @abstractmethod
+    async def add(self, record: Record) -> None: ...
+
+    @abstractmethod
+    async def get_for_update(self, workspace_id: UUID, record_id: UUID) -> Record | None:
+        """Read and lock the record until the transaction ends; another workspace's is None."""
+
+    @abstractmethod
+    async def save(self, record: Record) -> None:
+        """Persist inputs, fields, provenance, status and updated_at."""
+
+    @abstractmethod
+    async def delete(self, workspace_id: UUID, record_id: UUID) -> bool:
+        """True if it existed."""
+
+
+class RecordReader(Protocol):
+    @abstractmethod
+    async def get(self, workspace_id: UUID, record_id: UUID) -> Record | None: ...
+
+    @abstractmethod
+    async def list(self, workspace_id: UUID, page: PageRequest, where: RecordFilter) -> Page[Record]:
+        """Newest first."""

@@ -1,0 +1,151 @@
+"""Waterfall properties over scripted providers, on the memory adapters.
+
+Stops at the first valid value, never exceeds the per-record ceiling, never
+charges a non-billable miss, a cache hit costs 0, and the ledger moves by
+exactly what the attempts say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.crypto.aes_gcm_box import AesGcmSecretBox
+from adapters.crypto.keyring import parse_keyring
+from adapters.memory.circuit_breaker import MemoryCircuitBreaker
+from adapters.memory.credentials import MemoryCredentialReader
+from adapters.memory.credits import MemoryCreditReader
+from adapters.memory.lookup_cache import MemoryLookupCache
+from adapters.memory.providers import ProviderMap, ScriptedProvider
+from adapters.memory.store import MemoryStore
+from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.system.clock import SystemClock
+from adapters.system.ids import Uuid7Generator
+from application.enrichment.provider_keys import ProviderKeys
+from application.enrichment.waterfall_run import WaterfallRun
+from domain.credits import CreditRequest, EntryKind
+from domain.enrichment import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult
+from domain.provider_registry import REGISTRY
+from domain.records import Record
+from tests.conftest import TEST_KEYS
+from tests.contract.builders import new_user, new_workspace
+
+VALUES: dict[str, Any] = {
+    "email": "ann@example.com",
+    "emailStatus": "valid",
+    "firstName": "Ann",
+    "lastName": "Lee",
+    "title": "CTO",
+    "seniority": "c_suite",
+    "department": "engineering",
+    "phone": "+14155550100",
+    "linkedinUrl": "https://www.linkedin.com/in/annlee",
+    "twitter": "annlee",
+    "location": {"city": "Austin", "region": "TX", "country": "US"},
+    "companyDomain": "example.com",
+}
+
+outcomes = st.sampled_from(list(Outcome))
+
+
+@st.composite
+def scripts(draw: st.DrawFn) -> dict[str, ProviderResult]:
+    script = {}
+    for spec in REGISTRY:
+        outcome = draw(outcomes)
+        supplied = sorted(spec.supplies[EntityKind.PERSON])
+        fields = draw(st.lists(st.sampled_from(supplied), unique=True)) if outcome is Outcome.HIT else []
+        script[spec.name] = ProviderResult(outcome=outcome, fields={f: FieldValue(value=VALUES[f]) for f in fields})
+    return script
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def scenario(
+    script: dict[str, ProviderResult], wanted: frozenset[str], ceiling: int | None, repeat: bool
+) -> tuple[list[Any], Any, dict[str, ScriptedProvider], int]:
+    store = MemoryStore()
+    owner = new_user()
+    workspace = new_workspace(owner)
+    clock, ids = SystemClock(), Uuid7Generator()
+    async with MemoryUnitOfWork(store) as uow:
+        await uow.users.add(owner)
+        await uow.workspaces.add(workspace)
+        await uow.credits.open_account(workspace.id)
+        grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=100, idempotency_key="g")
+        await uow.credits.post(grant, entry_id=ids.new_id(), at=clock.now())
+        await uow.commit()
+    providers = {name: ScriptedProvider(name, result) for name, result in script.items()}
+    directory = ProviderMap(providers, {name: f"platform-{name}" for name in providers})
+    box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))
+    keys = ProviderKeys(MemoryCredentialReader(store), box, directory)
+    waterfall = WaterfallRun(
+        MemoryUnitOfWork(store), directory, keys, MemoryCircuitBreaker(), MemoryLookupCache(), clock, ids,
+        timedelta(days=30),
+    )  # fmt: skip
+    now = clock.now()
+    record = Record(
+        id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON,
+        inputs={"email": "ann@example.com", "firstName": "Ann", "lastName": "Lee", "domain": "example.com"},
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    order = list(REGISTRY)
+    results = [await waterfall(record, wanted, order, run_id="run-1", max_credits=ceiling)]
+    if repeat:
+        results.append(await waterfall(record, wanted, order, run_id="run-2", max_credits=ceiling))
+    account = await MemoryCreditReader(store).account(workspace.id)
+    return results, account, providers, 100
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    script=scripts(),
+    wanted=st.frozensets(st.sampled_from(PERSON_FIELDS), min_size=1),
+    ceiling=st.none() | st.integers(min_value=0, max_value=4),
+    repeat=st.booleans(),
+)
+def test_waterfall_properties(
+    script: dict[str, ProviderResult], wanted: frozenset[str], ceiling: int | None, repeat: bool
+) -> None:
+    results, account, providers, granted = run(scenario(script, wanted, ceiling, repeat))
+    first = results[0]
+    by_name = {spec.name: spec for spec in REGISTRY}
+
+    # never over the ceiling, and the ledger moved by exactly what the attempts cost
+    assert all(r.credits <= (ceiling if ceiling is not None else 4) for r in results)
+    assert account.balance == granted - sum(r.credits for r in results)
+    assert account.reserved == 0, "every reservation is released"
+
+    for attempt in first.attempts:
+        spec = by_name[attempt.provider]
+        # a miss on a provider that does not bill misses costs nothing; only hits and billable misses cost
+        expected = 0 if attempt.outcome == "skipped" else spec.credits_for(Outcome(attempt.outcome))
+        assert attempt.credits == expected
+        if attempt.outcome == Outcome.MISS.value and not spec.miss_billable:
+            assert attempt.credits == 0
+
+    # stops at the first valid value: once every wanted field is found, nobody else is asked
+    if first.wanted <= first.found.keys():
+        last_useful = max(i for i, a in enumerate(first.attempts) if a.fields)
+        assert last_useful == len(first.attempts) - 1
+    # a field comes from the first provider (in order) that had it
+    for name, (_, provenance) in first.found.items():
+        asked = [a.provider for a in first.attempts]
+        earlier = asked[: asked.index(provenance.provider)]
+        assert all(name not in script[p].fields or script[p].outcome is not Outcome.HIT for p in earlier)
+
+    if len(results) == 2:
+        # the same lookups again: answered from the cache, for 0 credits
+        second = results[1]
+        assert all(a.credits == 0 for a in second.attempts if a.cached)
+        answered_first = {a.provider for a in first.attempts if a.outcome in ("hit", "miss")}
+        assert {a.provider for a in second.attempts if a.cached} <= answered_first
+        # and a provider that answered is never called again for the same lookup
+        for name in answered_first:
+            assert len(providers[name].calls) == 1
