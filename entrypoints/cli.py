@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
@@ -21,6 +22,7 @@ from entrypoints.config import ConfigError, Settings, load_settings
 from entrypoints.ioc import build_container
 from entrypoints.key_rotation import rotate_keys
 from entrypoints.local_services import EmbeddedPostgres
+from entrypoints.sandbox import fake_providers
 
 log = structlog.get_logger("cascade.cli")
 
@@ -52,22 +54,24 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def dev(settings: Settings) -> None:
-    """Local profile on embedded PostgreSQL kept under the data dir; Ctrl-C stops both."""
+def dev(settings: Settings, *, sandbox: bool = False) -> None:
+    """Local profile on embedded PostgreSQL kept under the data dir; Ctrl-C stops everything."""
     # uvicorn re-raises the signal that stopped it; as KeyboardInterrupt it still reaches `finally`.
     signal.signal(signal.SIGTERM, _interrupt)
-    postgres: EmbeddedPostgres | None = None
-    if not settings.database_url:
-        postgres = EmbeddedPostgres(Path(settings.data_dir) / "postgres", settings.embedded_postgres_port)
-        log.info("starting_embedded_postgres", data_dir=str(postgres.data_dir), port=postgres.port)
-        settings = load_settings(database_url=postgres.start(), profile="local")
-    try:
+    with ExitStack() as stack:
+        overrides: dict[str, object] = {"profile": "local"}
+        if sandbox:
+            overrides |= stack.enter_context(fake_providers())
+            log.warning("sandbox", message="providers are the local fakes of tests/fakes/, not the real APIs")
+        if not settings.database_url:
+            postgres = EmbeddedPostgres(Path(settings.data_dir) / "postgres", settings.embedded_postgres_port)
+            log.info("starting_embedded_postgres", data_dir=str(postgres.data_dir), port=postgres.port)
+            overrides["database_url"] = postgres.start()
+            stack.callback(log.info, "stopped_embedded_postgres")
+            stack.callback(postgres.stop)
+        settings = load_settings(None, **overrides)
         run_migrations(settings)
         serve(settings)
-    finally:
-        if postgres is not None:
-            postgres.stop()
-            log.info("stopped_embedded_postgres")
 
 
 def make_admin(settings: Settings, email: str, revoke: bool) -> None:
@@ -89,7 +93,10 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the REST API (settings from CASCADE_* variables)")
     commands.add_parser("migrate", help="apply pending PostgreSQL migrations")
-    commands.add_parser("dev", help="embedded PostgreSQL + migrations + API: what `make run` runs")
+    dev_command = commands.add_parser("dev", help="embedded PostgreSQL + migrations + API: what `make run` runs")
+    dev_command.add_argument(
+        "--sandbox", action="store_true", help="use the local fake Apollo, Hunter and Clearbit as providers"
+    )
     users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
     admin = users.add_parser("make-admin", help="give a user the platform-admin flag")
     admin.add_argument("email")
@@ -110,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "migrate":
             run_migrations(settings)
         elif args.command == "dev":
-            dev(settings)
+            dev(settings, sandbox=args.sandbox)
         elif args.command == "users":
             make_admin(settings, args.email, args.revoke)
         elif args.command == "keys":

@@ -116,3 +116,26 @@ def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_pat
     assert (pgdata / "PG_VERSION").exists(), "the embedded database lives in the data dir"
     assert not (pgdata / "postmaster.pid").exists(), "Ctrl-C must stop the embedded PostgreSQL too"
     assert (tmp_path / "dev-encryption-keys").stat().st_mode & 0o777 == 0o600, "the development key lives there too"
+
+
+def test_cascade_dev_sandbox_enriches_from_the_fake_providers(tmp_path: Path) -> None:
+    port = free_port()
+    env = base_env(
+        CASCADE_DATA_DIR=str(tmp_path), CASCADE_PORT=str(port), CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port())
+    )
+    process = subprocess.Popen([CASCADE, "dev", "--sandbox"], env=env)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        wait_until_ready(base.removesuffix("/api/v1"), process, timeout=60)
+        session = httpx.post(
+            f"{base}/auth/register",
+            json={"email": "demo@example.com", "password": "correct horse battery", "name": "Demo"},
+        ).json()["data"]
+        headers = {"Authorization": f"Bearer {session['accessToken']}"}
+        workspace = httpx.post(f"{base}/workspaces", json={"name": "Demo"}, headers=headers).json()["data"]["id"]
+        body = {"kind": "company", "inputs": {"domain": "northwind.io"}, "fields": ["name", "industry"]}
+        answer = httpx.post(f"{base}/workspaces/{workspace}/enrichment/enrich", json=body, headers=headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["record"]["status"] == "enriched"
+    finally:
+        stop(process)
