@@ -22,14 +22,11 @@ from adapters.providers.apollo_payloads import (
 )
 from adapters.providers.fields import Fields
 from adapters.providers.http import (
-    DEFAULT_TIMEOUT_SECONDS,
-    MAX_BODY_BYTES,
     CallFailed,
-    ProviderHttp,
+    HttpProvider,
     Reply,
     check_key,
     decode,
-    guarded,
     scrubbed,
 )
 from domain.enrichment import EntityKind, Outcome, ProviderQuery, ProviderResult
@@ -38,22 +35,12 @@ APOLLO_BASE_URL = "https://api.apollo.io/api/v1"
 BULK_SIZE = 10
 
 
-class ApolloProvider:
+class ApolloProvider(HttpProvider):
     name = "apollo"
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        base_url: str = APOLLO_BASE_URL,
-        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-        max_body_bytes: int = MAX_BODY_BYTES,
-    ) -> None:
-        self._http = ProviderHttp(client, timeout_seconds=timeout_seconds, max_body_bytes=max_body_bytes)
+    def __init__(self, client: httpx.AsyncClient, *, base_url: str = APOLLO_BASE_URL, **limits: Any) -> None:
+        super().__init__(client, **limits)
         self._base = base_url.rstrip("/")
-
-    async def lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
-        return await guarded(self._lookup(query, api_key), api_key)
 
     async def _lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
         item = request_item(query)

@@ -7,20 +7,19 @@ that the quota is used up.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import msgspec
 
 from adapters.providers.clearbit_payloads import Company, ErrorAnswer, Person, company_fields, person_fields
 from adapters.providers.fields import Fields, bare_domain
 from adapters.providers.http import (
-    DEFAULT_TIMEOUT_SECONDS,
-    MAX_BODY_BYTES,
     CallFailed,
-    ProviderHttp,
+    HttpProvider,
     Reply,
     check_key,
     decode,
-    guarded,
     retry_after,
     status_detail,
 )
@@ -38,7 +37,7 @@ _STATUS_OUTCOMES = {
 }
 
 
-class ClearbitProvider:
+class ClearbitProvider(HttpProvider):
     name = "clearbit"
 
     def __init__(
@@ -47,15 +46,11 @@ class ClearbitProvider:
         *,
         person_base_url: str = CLEARBIT_PERSON_BASE_URL,
         company_base_url: str = CLEARBIT_COMPANY_BASE_URL,
-        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-        max_body_bytes: int = MAX_BODY_BYTES,
+        **limits: Any,
     ) -> None:
-        self._http = ProviderHttp(client, timeout_seconds=timeout_seconds, max_body_bytes=max_body_bytes)
+        super().__init__(client, **limits)
         self._person_base = person_base_url.rstrip("/")
         self._company_base = company_base_url.rstrip("/")
-
-    async def lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
-        return await guarded(self._lookup(query, api_key), api_key)
 
     async def _lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
         if query.kind is EntityKind.PERSON:

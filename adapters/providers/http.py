@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from domain.enrichment import Outcome, ProviderResult
+from domain.enrichment import Outcome, ProviderQuery, ProviderResult
 
 MAX_BODY_BYTES = 1 << 20
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -145,3 +145,25 @@ def scrubbed(result: ProviderResult, api_key: str) -> ProviderResult:
     detail = result.detail.replace(api_key, "[REDACTED]") if api_key else result.detail
     detail = detail[:_DETAIL_CHARS]
     return result if detail == result.detail else replace(result, detail=detail)
+
+
+class HttpProvider:
+    """What every HTTP provider adapter shares: the capped, timed client and the guard
+    that turns any failure into a classified result without the key in it."""
+
+    name: str
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self._http = ProviderHttp(client, timeout_seconds=timeout_seconds, max_body_bytes=max_body_bytes)
+
+    async def lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
+        return await guarded(self._lookup(query, api_key), api_key)
+
+    async def _lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
+        raise NotImplementedError

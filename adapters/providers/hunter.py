@@ -17,11 +17,10 @@ from adapters.providers.http import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_BODY_BYTES,
     CallFailed,
-    ProviderHttp,
+    HttpProvider,
     Reply,
     check_key,
     decode,
-    guarded,
     retry_after,
     status_detail,
 )
@@ -48,7 +47,7 @@ _STATUS_OUTCOMES = {
 }
 
 
-class HunterProvider:
+class HunterProvider(HttpProvider):
     name = "hunter"
 
     def __init__(
@@ -59,13 +58,10 @@ class HunterProvider:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        self._http = ProviderHttp(client, timeout_seconds=timeout_seconds, max_body_bytes=max_body_bytes)
+        super().__init__(client, timeout_seconds=timeout_seconds, max_body_bytes=max_body_bytes)
         self._base = base_url.rstrip("/")
         # Hunter gives up after max_duration (3-20 s): let it answer before our own deadline does.
         self._max_duration = str(min(max(int(timeout_seconds) - 1, 3), 20))
-
-    async def lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
-        return await guarded(self._lookup(query, api_key), api_key)
 
     async def _lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
         if query.kind is EntityKind.COMPANY:
