@@ -16,6 +16,7 @@ AuditDetails = dict[str, str | list[str]]
 CREDENTIAL_CREATED = "credential.created"
 CREDENTIAL_UPDATED = "credential.updated"
 CREDENTIAL_DELETED = "credential.deleted"
+CREDENTIAL_TESTED = "credential.tested"
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -11,6 +11,7 @@ from adapters.memory.providers import ProviderMap
 from adapters.providers.apollo import ApolloProvider
 from adapters.providers.clearbit import ClearbitProvider
 from adapters.providers.hunter import HunterProvider
+from application.credential.test_credential import TestCredential
 from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
@@ -75,3 +76,4 @@ class EnrichmentWiring(Provider):
         return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness)
 
     enrich_record = provide(EnrichRecord, scope=Scope.REQUEST)
+    test_credential = provide(TestCredential, scope=Scope.REQUEST)

@@ -178,3 +178,32 @@ async def test_providers_are_listed_with_their_circuit(enrich_api: Any) -> None:
     assert clearbit["creditCost"] == 2
     assert clearbit["circuit"]["state"] == "closed"
     assert_error(await enrich_api.get("/api/v1/providers"), 401, "UNAUTHORIZED")
+
+
+@pytest.mark.parametrize(
+    ("secret", "valid", "outcome"), [(KEYS["apollo"], True, "miss"), ("wrong-key", False, "invalid_credentials")]
+)
+async def test_a_stored_key_is_tested_against_its_provider_and_audited(
+    enrich_api: Any, secret: str, valid: bool, outcome: str
+) -> None:
+    owner = await register(enrich_api)
+    member = await register(enrich_api)
+    workspace = await create_workspace(enrich_api, owner)
+    await add_member(enrich_api, workspace, owner, member, "member")
+    created = await enrich_api.post(
+        f"/api/v1/workspaces/{workspace}/credentials",
+        json={"provider": "apollo", "label": "ours", "secret": secret},
+        headers=owner.headers,
+    )
+    url = f"/api/v1/workspaces/{workspace}/credentials/{created.json()['data']['id']}/test"
+    before = await balance(enrich_api, owner, workspace)
+    response = await enrich_api.post(url, headers=owner.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["valid"] is valid
+    assert response.json()["data"]["outcome"] == outcome
+    assert secret not in response.text
+    assert await balance(enrich_api, owner, workspace) == before, "testing a key spends no Cascade credits"
+    audit = (await enrich_api.get(f"/api/v1/workspaces/{workspace}/audit-log", headers=owner.headers)).json()["data"]
+    assert audit[0]["action"] == "credential.tested"
+    assert secret not in str(audit)
+    assert_error(await enrich_api.post(url, headers=member.headers), 403, "FORBIDDEN")

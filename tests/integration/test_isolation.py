@@ -161,6 +161,8 @@ ATTACKS = [
     Attack("mixed-get-credential", "GET", CREDENTIAL, "/workspaces/{wb}/credentials/{ca}"),
     Attack("mixed-update-credential", "PATCH", CREDENTIAL, "/workspaces/{wb}/credentials/{ca}", {"label": "mine"}),
     Attack("mixed-delete-credential", "DELETE", CREDENTIAL, "/workspaces/{wb}/credentials/{ca}"),
+    Attack("test-credential", "POST", CREDENTIAL + "/test", "/workspaces/{wa}/credentials/{ca}/test"),
+    Attack("mixed-test-credential", "POST", CREDENTIAL + "/test", "/workspaces/{wb}/credentials/{ca}/test"),
     # credits
     Attack("get-credits", "GET", CREDITS, "/workspaces/{wa}/credits"),
     Attack("list-credit-transactions", "GET", CREDITS + "/transactions", "/workspaces/{wa}/credits/transactions"),

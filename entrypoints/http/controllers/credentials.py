@@ -12,6 +12,7 @@ from application.credential.create_credential import CreateCredential, CreateCre
 from application.credential.delete_credential import DeleteCredential, DeleteCredentialCommand
 from application.credential.get_credential import GetCredential, GetCredentialQuery
 from application.credential.list_credentials import ListCredentials, ListCredentialsQuery
+from application.credential.test_credential import TestCredential, TestCredentialCommand
 from application.credential.update_credential import UpdateCredential, UpdateCredentialCommand
 from domain.credentials import Credential
 from domain.pagination import PageRequest
@@ -49,6 +50,13 @@ def credential_out(credential: Credential) -> CredentialOut:
         created_at=credential.created_at,
         updated_at=credential.updated_at,
     )
+
+
+class CredentialCheckOut(msgspec.Struct, rename="camel"):
+    valid: bool | None
+    outcome: str
+    detail: str
+    checked_at: datetime
 
 
 class CredentialController(Controller):
@@ -124,3 +132,17 @@ class CredentialController(Controller):
             actor_id=principal.user_id, workspace_id=workspace_id, credential_id=credential_id
         )
         await uc(cmd)
+
+    @post("/{credential_id:uuid}/test", status_code=200, summary="Ask the provider whether the key works (admin+)")
+    @inject
+    async def test(
+        self, principal: Principal, workspace_id: UUID, credential_id: UUID, uc: FromDishka[TestCredential]
+    ) -> Envelope[CredentialCheckOut]:
+        check = await uc(
+            TestCredentialCommand(actor_id=principal.user_id, workspace_id=workspace_id, credential_id=credential_id)
+        )
+        return ok(
+            CredentialCheckOut(
+                valid=check.valid, outcome=check.outcome, detail=check.detail, checked_at=check.checked_at
+            )
+        )
