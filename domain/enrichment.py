@@ -9,6 +9,7 @@ outcome and the provider's `ProviderSpec`.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -105,3 +106,22 @@ def lookup_key(provider: str, query: ProviderQuery) -> str:
     inputs = sorted((name, " ".join(value.split()).lower()) for name, value in query.inputs.items() if value.strip())
     raw = "|".join([provider, query.kind.value, *(f"{name}={value}" for name, value in inputs)])
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def storable(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """Only values that can be kept anywhere: control characters (NUL above all) are
+    not text a person wrote, and PostgreSQL cannot store a NUL at all."""
+
+    def clean(value: FieldData) -> bool:
+        if isinstance(value, str):
+            return not _UNSTORABLE.search(value)
+        if isinstance(value, list):
+            return all(clean(v) for v in value)
+        if isinstance(value, dict):
+            return all(clean(k) and clean(v) for k, v in value.items())
+        return True
+
+    return {name: f for name, f in fields.items() if clean(name) and clean(f.value)}

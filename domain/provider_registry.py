@@ -11,11 +11,20 @@ P, C = EntityKind.PERSON, EntityKind.COMPANY
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
+class Route:
+    """One way of asking a provider: the inputs it takes and the fields it answers."""
+
+    needs: frozenset[str]
+    supplies: frozenset[str]
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
 class ProviderSpec:
     name: str
-    supplies: dict[EntityKind, frozenset[str]]  # normalized fields, by entity kind
-    # Any one of these input sets is enough to ask the provider about a record.
-    needs: dict[EntityKind, tuple[frozenset[str], ...]]
+    # By entity kind, in the order the adapter tries them: the first route the
+    # record's inputs allow is the one taken (Hunter verifies a known email
+    # rather than searching for one).
+    routes: dict[EntityKind, tuple[Route, ...]]
     credit_cost: int  # credits per billable call
     miss_billable: bool  # does the provider charge for "nothing found"?
     requests_per_minute: int
@@ -23,11 +32,18 @@ class ProviderSpec:
 
     @property
     def kinds(self) -> frozenset[EntityKind]:
-        return frozenset(self.supplies)
+        return frozenset(self.routes)
 
-    def can_ask(self, kind: EntityKind, inputs: dict[str, str]) -> bool:
+    @property
+    def supplies(self) -> dict[EntityKind, frozenset[str]]:
+        """Every field the provider can answer, by kind, whatever the inputs."""
+        return {kind: frozenset().union(*(r.supplies for r in routes)) for kind, routes in self.routes.items()}
+
+    def offers(self, kind: EntityKind, inputs: dict[str, str]) -> frozenset[str]:
+        """The fields a call with these inputs can answer (none if it cannot be asked)."""
         present = {name for name, value in inputs.items() if value}
-        return any(needed <= present for needed in self.needs.get(kind, ()))
+        route = next((r for r in self.routes.get(kind, ()) if r.needs <= present), None)
+        return route.supplies if route else frozenset()
 
     def credits_for(self, outcome: Outcome) -> int:
         """What a call with this outcome costs: hits always, misses only where the provider bills them."""
@@ -40,27 +56,28 @@ def _fields(names: str) -> frozenset[str]:
     return frozenset(names.split())
 
 
-def _needs(*sets: str) -> tuple[frozenset[str], ...]:
-    return tuple(_fields(s) for s in sets)
+def _routes(supplies: str, *needs: str) -> tuple[Route, ...]:
+    return tuple(Route(needs=_fields(n), supplies=_fields(supplies)) for n in needs)
 
 
-_NAMED_AT = _needs(
-    "firstName lastName domain", "fullName domain", "firstName lastName companyName", "fullName companyName"
-)
+_NAMED_AT = ("firstName lastName domain", "fullName domain", "firstName lastName companyName", "fullName companyName")
 REGISTRY: tuple[ProviderSpec, ...] = (
     ProviderSpec(
         name="apollo",
-        supplies={
-            P: _fields(
+        routes={
+            P: _routes(
                 "email emailStatus firstName lastName title seniority department phone linkedinUrl twitter location"
-                " companyDomain"
+                " companyDomain",
+                "email",
+                "linkedinUrl",
+                *_NAMED_AT,
             ),
-            C: _fields(
+            C: _routes(
                 "name domain industry employeeCount annualRevenue foundedYear location description linkedinUrl"
-                " technologies"
+                " technologies",
+                "domain",
             ),
         },
-        needs={P: _needs("email", "linkedinUrl") + _NAMED_AT, C: _needs("domain")},
         credit_cost=1,
         miss_billable=False,
         requests_per_minute=200,
@@ -68,11 +85,12 @@ REGISTRY: tuple[ProviderSpec, ...] = (
     ),
     ProviderSpec(
         name="hunter",
-        supplies={
-            P: _fields("email emailStatus firstName lastName title phone linkedinUrl twitter"),
-            C: _fields("name domain"),
+        routes={
+            # a known email is verified (/email-verifier); otherwise one is found (/email-finder)
+            P: _routes("email emailStatus", "email")
+            + _routes("email emailStatus firstName lastName title phone linkedinUrl twitter", *_NAMED_AT),
+            C: _routes("name domain", "domain", "companyName"),
         },
-        needs={P: _needs("email") + _NAMED_AT, C: _needs("domain", "companyName")},
         credit_cost=1,
         miss_billable=False,
         requests_per_minute=500,
@@ -80,14 +98,14 @@ REGISTRY: tuple[ProviderSpec, ...] = (
     ),
     ProviderSpec(
         name="clearbit",
-        supplies={
-            P: _fields("firstName lastName title seniority location linkedinUrl twitter companyDomain"),
-            C: _fields(
+        routes={
+            P: _routes("firstName lastName title seniority location linkedinUrl twitter companyDomain", "email"),
+            C: _routes(
                 "name domain industry employeeCount employeeRange annualRevenue foundedYear location description"
-                " linkedinUrl technologies socialProfiles"
+                " linkedinUrl technologies socialProfiles",
+                "domain",
             ),
         },
-        needs={P: _needs("email"), C: _needs("domain")},
         credit_cost=2,
         miss_billable=True,  # Clearbit counts 404s: a miss costs money
         requests_per_minute=600,

@@ -79,7 +79,7 @@ def next_provider(
     for spec in order:
         if spec.name in tried or spec.name in unavailable:
             continue
-        if not spec.supplies.get(kind, frozenset()) & missing or not spec.can_ask(kind, inputs):
+        if not spec.offers(kind, inputs) & missing:
             continue
         if spec.credit_cost > credits_left:
             continue

@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -17,6 +18,10 @@ import uvicorn
 from adapters.postgres.migrator import MigrationError, migrate
 from adapters.telemetry.logging import configure_logging
 from application.admin.make_platform_admin import MakePlatformAdmin, MakePlatformAdminCommand
+from application.credit.release_stale_reservations import (
+    ReleaseStaleReservations,
+    ReleaseStaleReservationsCommand,
+)
 from domain.errors import DomainError
 from entrypoints.config import ConfigError, Settings, load_settings
 from entrypoints.ioc import build_container
@@ -88,6 +93,22 @@ def make_admin(settings: Settings, email: str, revoke: bool) -> None:
     log.info("platform_admin_set", email=email, value=not revoke)
 
 
+def release_stale(settings: Settings, older_than_minutes: int) -> None:
+    async def run() -> int:
+        container = build_container(settings)
+        try:
+            async with container() as request:
+                use_case = await request.get(ReleaseStaleReservations)
+                released = await use_case(
+                    ReleaseStaleReservationsCommand(older_than=timedelta(minutes=older_than_minutes))
+                )
+                return len(released)
+        finally:
+            await container.close()
+
+    log.info("released_stale_reservations", count=asyncio.run(run()), older_than_minutes=older_than_minutes)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cascade", description="Cascade data-enrichment backend")
     commands = root.add_subparsers(dest="command", required=True)
@@ -97,6 +118,11 @@ def parser() -> argparse.ArgumentParser:
     dev_command.add_argument(
         "--sandbox", action="store_true", help="use the local fake Apollo, Hunter and Clearbit as providers"
     )
+    credits = commands.add_parser("credits", help="credit maintenance").add_subparsers(
+        dest="credits_command", required=True
+    )
+    stale = credits.add_parser("release-stale", help="release what crashed runs still hold (run it periodically)")
+    stale.add_argument("--older-than-minutes", type=int, default=60, help="only reservations at least this old")
     users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
     admin = users.add_parser("make-admin", help="give a user the platform-admin flag")
     admin.add_argument("email")
@@ -118,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_migrations(settings)
         elif args.command == "dev":
             dev(settings, sandbox=args.sandbox)
+        elif args.command == "credits":
+            release_stale(settings, args.older_than_minutes)
         elif args.command == "users":
             make_admin(settings, args.email, args.revoke)
         elif args.command == "keys":

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
@@ -14,7 +15,7 @@ class MemoryLookupCache:
 
     async def get(self, workspace_id: UUID, key: str, fresh_since: datetime) -> ProviderResult | None:
         found = self._entries.get((workspace_id, key))
-        return found[0] if found and found[1] >= fresh_since else None
+        return replace(found[0], detail="cached") if found and found[1] >= fresh_since else None
 
     async def put(self, workspace_id: UUID, key: str, result: ProviderResult, at: datetime) -> None:
         if result.outcome in CACHEABLE:

@@ -137,6 +137,8 @@ async def guarded(call: Awaitable[ProviderResult], api_key: str) -> ProviderResu
         result = await call
     except CallFailed as failed:
         result = failed.result
+    except Exception as exc:  # an answer we did not foresee must not become a 500 or leak the key
+        result = ProviderResult(outcome=Outcome.TRANSIENT, detail=f"unexpected answer ({type(exc).__name__})")
     return scrubbed(result, api_key)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from application.access import authorize
 from application.enrichment.waterfall_run import WaterfallRun
@@ -45,7 +45,8 @@ class EnrichRecord:
     reserved up front (`InsufficientCredits` if not available), each billable
     call is charged against it once, keyed by (run, record, provider), and the
     rest is released; cached answers cost 0; the record is saved with its
-    found fields, their provenance and its status.
+    found fields, their provenance and its status. With an idempotency key a
+    retry replays the run's credit entries and creates no second record.
     """
 
     def __init__(
@@ -67,6 +68,8 @@ class EnrichRecord:
     async def __call__(self, cmd: EnrichRecordCommand) -> tuple[Record, list[Attempt]]:
         await authorize(self._workspaces, cmd.workspace_id, cmd.actor_id, Action.JOBS_RUN)
         record = await self._record(cmd)
+        if cmd.record_id is None and (replayed := await self._records.get(cmd.workspace_id, record.id)):
+            return replayed, []  # a retry of a request that created its record: run nothing again
         wanted = _check_fields(record.kind, cmd.fields)
         order = provider_order(cmd.providers)
         run_id = cmd.idempotency_key or self._ids.new_id().hex
@@ -94,8 +97,10 @@ class EnrichRecord:
         inputs = clean_inputs(cmd.inputs)
         check_identifying(inputs)
         now = self._clock.now()
+        # A retried request names the same new record, so it is not created twice.
+        record_id = uuid5(cmd.workspace_id, f"enrich:{cmd.idempotency_key}") if cmd.idempotency_key else None
         return Record(
-            id=self._ids.new_id(),
+            id=record_id or self._ids.new_id(),
             workspace_id=cmd.workspace_id,
             kind=cmd.kind,
             inputs=inputs,

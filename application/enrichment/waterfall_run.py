@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import structlog
+
 from application.enrichment.provider_keys import ProviderKeys
 from domain.credits import CreditRequest, EntryKind, LedgerEntry
-from domain.enrichment import FieldValue, Outcome, ProviderQuery, ProviderResult, lookup_key
+from domain.enrichment import FieldValue, Outcome, ProviderQuery, ProviderResult, lookup_key, storable
+from domain.errors import DomainError, SecretUnreadable
 from domain.provider_registry import ProviderSpec
 from domain.records import Provenance, Record, RecordStatus
 from domain.waterfall import Attempt, accept, next_provider
@@ -28,11 +32,13 @@ FOUND_AS_INPUT = {
     "name": "companyName",
 }
 ANSWERED = (Outcome.HIT, Outcome.MISS)
+log = structlog.get_logger("cascade.enrichment")
 
 
 @dataclass(slots=True)
 class WaterfallResult:
     wanted: frozenset[str]
+    had: frozenset[str] = frozenset()  # wanted fields the record already held
     found: dict[str, tuple[FieldValue, Provenance]] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -48,9 +54,10 @@ class WaterfallResult:
         record.updated_at = now
 
     def status(self) -> RecordStatus:
-        if self.wanted <= self.found.keys():
+        held = self.had | self.found.keys()
+        if self.wanted <= held:
             return RecordStatus.ENRICHED
-        if self.found:
+        if held:
             return RecordStatus.PARTIAL
         if any(a.outcome in (Outcome.HIT.value, Outcome.MISS.value) for a in self.attempts):
             return RecordStatus.NOT_FOUND
@@ -86,10 +93,10 @@ class WaterfallRun:
         self, record: Record, wanted: frozenset[str], order: list[ProviderSpec], *, run_id: str, max_credits: int | None
     ) -> WaterfallResult:
         ceiling = max_credits if max_credits is not None else sum(spec.credit_cost for spec in order)
-        result = WaterfallResult(wanted=wanted)
-        reservation = await self._reserve(record.workspace_id, run_id, ceiling) if ceiling else None
-        inputs, tried, unavailable = dict(record.inputs), set[str](), set[str]()
         missing = set(wanted - record.fields.keys())
+        result = WaterfallResult(wanted=wanted, had=frozenset(wanted - missing))
+        reservation = await self._reserve(record, run_id, ceiling) if ceiling and missing else None
+        inputs, tried, unavailable = dict(record.inputs), set[str](), set[str]()
         try:
             while missing:
                 spec = next_provider(
@@ -122,8 +129,24 @@ class WaterfallRun:
                 result.attempts.append(attempt)
         finally:
             if reservation is not None:
-                await self._release(record.workspace_id, run_id, reservation)
+                await self._release(record, run_id, reservation)
         return result
+
+    async def _release(self, record: Record, run_id: str, reservation: UUID) -> None:
+        """Give back what the run did not spend. If that fails (the database is down), the
+        run's own error stays the one reported; `cascade credits release-stale` frees it later."""
+        request = CreditRequest(
+            workspace_id=record.workspace_id,
+            kind=EntryKind.RELEASE,
+            amount=0,
+            idempotency_key=f"{run_id}:{record.id}:release",
+            reason="enrichment done",
+            reservation_id=reservation,
+        )
+        try:
+            await self._post(request)
+        except (DomainError, OSError) as exc:
+            log.warning("reservation_not_released", reservation_id=str(reservation), error=type(exc).__name__)
 
     async def _attempt(
         self, spec: ProviderSpec, record: Record, inputs: dict[str, str], missing: set[str]
@@ -138,15 +161,22 @@ class WaterfallRun:
             return Attempt(
                 provider=spec.name, outcome=cached.outcome.value, latency_ms=0.0, credits=0, cached=True, fields=()
             ), cached
-        api_key = await self._keys.key_for(record.workspace_id, spec.name)
+        try:
+            api_key = await self._keys.key_for(record.workspace_id, spec.name)
+        except SecretUnreadable:
+            return _skipped(spec, "the stored credential cannot be decrypted with the configured keys"), None
         if api_key is None:
             return _skipped(spec, "no credential for this provider"), None
         if not await self._breaker.allow(spec.name):  # asked last: an allowed call is always recorded
             return _skipped(spec, "circuit open"), None
         started = time.perf_counter()
-        answer = await provider.lookup(query, api_key)
+        answer = ProviderResult(outcome=Outcome.TRANSIENT, detail="the adapter failed")
+        try:
+            answer = await provider.lookup(query, api_key)
+        finally:
+            await self._breaker.record(spec.name, answer.outcome is not Outcome.TRANSIENT)
+        answer = replace(answer, fields=storable(answer.fields))
         latency = round((time.perf_counter() - started) * 1000, 2)
-        await self._breaker.record(spec.name, answer.outcome is not Outcome.TRANSIENT)
         await self._cache.put(record.workspace_id, key, answer, self._clock.now())
         attempt = Attempt(
             provider=spec.name,
@@ -159,18 +189,19 @@ class WaterfallRun:
         )
         return attempt, answer if answer.outcome in ANSWERED else None
 
-    async def _reserve(self, workspace_id: UUID, run_id: str, amount: int) -> UUID:
-        reservation_id = self._ids.new_id()
+    async def _reserve(self, record: Record, run_id: str, amount: int) -> UUID:
+        # Named by the run, so a retried run replays its reservation instead of conflicting with it.
+        reservation_id = uuid.uuid5(record.workspace_id, f"{run_id}:{record.id}")
         request = CreditRequest(
-            workspace_id=workspace_id,
+            workspace_id=record.workspace_id,
             kind=EntryKind.RESERVE,
             amount=amount,
-            idempotency_key=f"{run_id}:reserve",
+            idempotency_key=f"{run_id}:{record.id}:reserve",
             reason="enrichment",
             reservation_id=reservation_id,
         )
-        entry = await self._post(request)
-        return entry.reservation_id or reservation_id
+        await self._post(request)
+        return reservation_id
 
     async def _charge(self, record: Record, run_id: str, provider: str, amount: int, reservation: UUID) -> None:
         request = CreditRequest(
@@ -179,17 +210,6 @@ class WaterfallRun:
             amount=amount,
             idempotency_key=f"{run_id}:{record.id}:{provider}",
             reason=f"{provider} lookup",
-            reservation_id=reservation,
-        )
-        await self._post(request)
-
-    async def _release(self, workspace_id: UUID, run_id: str, reservation: UUID) -> None:
-        request = CreditRequest(
-            workspace_id=workspace_id,
-            kind=EntryKind.RELEASE,
-            amount=0,
-            idempotency_key=f"{run_id}:release",
-            reason="enrichment done",
             reservation_id=reservation,
         )
         await self._post(request)

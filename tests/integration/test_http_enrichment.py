@@ -207,3 +207,18 @@ async def test_a_stored_key_is_tested_against_its_provider_and_audited(
     assert audit[0]["action"] == "credential.tested"
     assert secret not in str(audit)
     assert_error(await enrich_api.post(url, headers=member.headers), 403, "FORBIDDEN")
+
+
+async def test_a_retry_with_the_same_idempotency_key_charges_once_and_creates_one_record(enrich_api: Any) -> None:
+    owner = await register(enrich_api)
+    workspace = await create_workspace(enrich_api, owner)
+    before = await balance(enrich_api, owner, workspace)
+    body = {**MAYA, "fields": ["title"]}
+    first = await enrich(enrich_api, owner, workspace, body, **{"Idempotency-Key": "retry-1"})
+    again = await enrich(enrich_api, owner, workspace, body, **{"Idempotency-Key": "retry-1"})
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["data"]["record"]["id"] == first.json()["data"]["record"]["id"]
+    assert again.json()["data"]["creditsCharged"] == 0
+    assert await balance(enrich_api, owner, workspace) == before - 1
+    listed = await enrich_api.get(f"/api/v1/workspaces/{workspace}/records", headers=owner.headers)
+    assert len(listed.json()["data"]) == 1

@@ -1,0 +1,114 @@
+"""The waterfall's safety rules, on the memory adapters with scripted providers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from adapters.crypto.aes_gcm_box import AesGcmSecretBox
+from adapters.crypto.keyring import parse_keyring
+from adapters.memory.circuit_breaker import MemoryCircuitBreaker
+from adapters.memory.credentials import MemoryCredentialReader
+from adapters.memory.credits import MemoryCreditReader
+from adapters.memory.lookup_cache import MemoryLookupCache
+from adapters.memory.providers import ProviderMap, ScriptedProvider
+from adapters.memory.store import MemoryStore
+from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.providers.http import guarded
+from adapters.system.clock import SystemClock
+from adapters.system.ids import Uuid7Generator
+from application.enrichment.provider_keys import ProviderKeys
+from application.enrichment.waterfall_run import WaterfallRun
+from domain.credits import CreditRequest, EntryKind
+from domain.enrichment import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult, storable
+from domain.provider_registry import BY_NAME
+from domain.records import Record, RecordStatus
+from tests.conftest import TEST_KEYS
+from tests.contract.builders import new_user, new_workspace
+
+
+class ExplodingProvider:
+    name = "apollo"
+
+    async def lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
+        raise OverflowError("integer division result too large for a float")
+
+
+async def world(providers: dict[str, Any]) -> tuple[WaterfallRun, Record, MemoryStore, MemoryCircuitBreaker]:
+    store, clock, ids = MemoryStore(), SystemClock(), Uuid7Generator()
+    owner = new_user()
+    workspace = new_workspace(owner)
+    async with MemoryUnitOfWork(store) as uow:
+        await uow.users.add(owner)
+        await uow.workspaces.add(workspace)
+        await uow.credits.open_account(workspace.id)
+        grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=10, idempotency_key="g")
+        await uow.credits.post(grant, entry_id=ids.new_id(), at=clock.now())
+        await uow.commit()
+    directory = ProviderMap(providers, dict.fromkeys(providers, "key"))
+    box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))
+    breaker = MemoryCircuitBreaker()
+    run = WaterfallRun(
+        MemoryUnitOfWork(store), directory, ProviderKeys(MemoryCredentialReader(store), box, directory), breaker,
+        MemoryLookupCache(), clock, ids, timedelta(days=30),
+    )  # fmt: skip
+    now = clock.now()
+    record = Record(id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON,
+                    inputs={"email": "ann@example.com"}, created_at=now, updated_at=now)  # fmt: skip
+    return run, record, store, breaker
+
+
+def test_storable_drops_values_with_control_characters() -> None:
+    fields = {
+        "title": FieldValue(value="C\x00TO"),
+        "firstName": FieldValue(value="Ann"),
+        "technologies": FieldValue(value=["React", "Vue\x00"]),
+        "location": FieldValue(value={"city": "Austin\x07"}),
+    }
+    assert storable(fields) == {"firstName": FieldValue(value="Ann")}
+
+
+async def test_a_provider_that_raises_still_answers_its_probe_and_releases_the_credits() -> None:
+    run, record, store, breaker = await world({"apollo": ExplodingProvider()})
+    with pytest.raises(OverflowError):
+        await run(record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None)
+    view = await breaker.snapshot("apollo")
+    assert (view.calls, view.failures) == (1, 1)
+    account = await MemoryCreditReader(store).account(record.workspace_id)
+    assert (account.balance, account.reserved) == (10, 0), "nothing charged, the reservation released"
+
+
+async def test_the_adapters_guard_turns_any_surprise_into_a_transient_outcome() -> None:
+    async def surprise() -> ProviderResult:
+        raise OverflowError("secret-key-123 integer division result too large")
+
+    result = await guarded(surprise(), "secret-key-123")
+    assert result.outcome is Outcome.TRANSIENT
+    assert "secret-key-123" not in result.detail
+
+
+async def test_a_nul_in_an_answer_is_never_kept() -> None:
+    hit = ProviderResult(outcome=Outcome.HIT, fields={"title": FieldValue(value="C\x00TO")})
+    run, record, _, _ = await world({"apollo": ScriptedProvider("apollo", hit)})
+    result = await run(record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None)
+    assert result.found == {}
+    assert result.attempts[0].outcome == "hit"
+
+
+async def test_fields_the_record_already_has_are_not_paid_for_again() -> None:
+    provider = ScriptedProvider("apollo", ProviderResult(outcome=Outcome.HIT))
+    run, record, store, _ = await world({"apollo": provider})
+    record.fields["title"] = "CTO"
+    result = await run(record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None)
+    assert result.status() is RecordStatus.ENRICHED
+    assert provider.calls == []
+    assert (await MemoryCreditReader(store).account(record.workspace_id)).balance == 10
+
+
+async def test_hunter_with_only_an_email_is_asked_only_for_the_email_status() -> None:
+    hunter = BY_NAME["hunter"]
+    assert hunter.offers(EntityKind.PERSON, {"email": "ann@example.com"}) == {"email", "emailStatus"}
+    named = {"firstName": "Ann", "lastName": "Lee", "domain": "example.com"}
+    assert "title" in hunter.offers(EntityKind.PERSON, named)
