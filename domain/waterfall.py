@@ -15,6 +15,8 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 from domain.enrichment import EntityKind, FieldValue
 from domain.provider_registry import ProviderSpec
@@ -98,3 +100,15 @@ class Attempt:
     cached: bool
     fields: tuple[str, ...]  # the wanted fields this attempt filled
     detail: str = ""
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class RecordedAttempt:
+    """An attempt as kept: which run asked about which record, and when."""
+
+    id: UUID
+    workspace_id: UUID
+    record_id: UUID
+    run_id: str
+    attempt: Attempt
+    created_at: datetime

@@ -12,6 +12,7 @@ from adapters.crypto.aes_gcm_box import AesGcmSecretBox
 from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.jwt_issuer import JwtAccessTokenIssuer
 from adapters.crypto.secret_tokens import Sha256SecretTokens
+from adapters.memory.attempts import MemoryAttemptReader
 from adapters.memory.audit import MemoryAuditLogReader
 from adapters.memory.circuit_breaker import MemoryCircuitBreaker
 from adapters.memory.credentials import MemoryCredentialReader
@@ -23,6 +24,7 @@ from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWo
 from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.postgres.attempts import PostgresAttemptReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
 from adapters.postgres.credit_reader import PostgresCreditReader
@@ -78,6 +80,7 @@ from domain.sessions import ACCESS_TOKEN_TTL
 from entrypoints.config import ConfigError, Settings
 from entrypoints.encryption import resolve_keyring
 from entrypoints.ioc_enrichment import EnrichmentWiring
+from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
 from ports.circuit_breaker import CircuitBreaker
 from ports.credentials import CredentialReader
@@ -131,6 +134,7 @@ class MemoryProvider(Provider):
     credits = provide(MemoryCreditReader, provides=CreditReader)
     records = provide(MemoryRecordReader, provides=RecordReader)
     lookup_cache = provide(MemoryLookupCache, provides=LookupCache)
+    attempts = provide(MemoryAttemptReader, provides=AttemptReader)
 
     @provide
     def database_probe(self) -> DatabaseProbe:
@@ -160,6 +164,7 @@ class PostgresProvider(Provider):
     credits = provide(PostgresCreditReader, provides=CreditReader)
     records = provide(PostgresRecordReader, provides=RecordReader)
     lookup_cache = provide(PostgresLookupCache, provides=LookupCache)
+    attempts = provide(PostgresAttemptReader, provides=AttemptReader)
 
     @provide
     def database_probe(self, pool: AsyncConnectionPool) -> DatabaseProbe:

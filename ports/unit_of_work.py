@@ -4,6 +4,7 @@ from abc import abstractmethod
 from types import TracebackType
 from typing import Protocol, Self
 
+from ports.attempts import AttemptLog
 from ports.audit import AuditLogRepository
 from ports.credentials import CredentialRepository
 from ports.credits import CreditLedger
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     credentials: CredentialRepository
     audit: AuditLogRepository
     records: RecordRepository
+    attempts: AttemptLog
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

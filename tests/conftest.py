@@ -17,6 +17,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.memory.attempts import MemoryAttemptReader
 from adapters.memory.audit import MemoryAuditLogReader
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
@@ -24,6 +25,7 @@ from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWo
 from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.postgres.attempts import PostgresAttemptReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
 from adapters.postgres.credit_reader import PostgresCreditReader
@@ -34,6 +36,7 @@ from adapters.postgres.records import PostgresRecordReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from entrypoints.config import PROJECT_ROOT, Settings, load_settings
 from entrypoints.http.app import create_app
+from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader
@@ -123,6 +126,7 @@ class Backend:
     credentials: CredentialReader
     audit: AuditLogReader
     records: RecordReader
+    attempts: AttemptReader
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -139,6 +143,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             credentials=MemoryCredentialReader(store),
             audit=MemoryAuditLogReader(store),
             records=MemoryRecordReader(store),
+            attempts=MemoryAttemptReader(store),
         )
     pool: AsyncConnectionPool = request.getfixturevalue("clean_pool")
     return Backend(
@@ -151,6 +156,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         credentials=PostgresCredentialReader(pool),
         audit=PostgresAuditLogReader(pool),
         records=PostgresRecordReader(pool),
+        attempts=PostgresAttemptReader(pool),
     )
 
 

@@ -79,6 +79,8 @@ class MemoryWorkspaceRepository:
             del self._t.audit_log[audit_id]
         for record_id in [k for k, r in self._t.records.items() if r.workspace_id == workspace_id]:
             del self._t.records[record_id]
+        for attempt_id in [k for k, a in self._t.attempts.items() if a.workspace_id == workspace_id]:
+            del self._t.attempts[attempt_id]
 
 
 class MemoryMembershipRepository:

@@ -19,6 +19,7 @@ from domain.identity import User
 from domain.invitations import Invitation
 from domain.records import Record
 from domain.sessions import RefreshToken
+from domain.waterfall import RecordedAttempt
 from domain.workspaces import Membership, Workspace
 
 
@@ -36,6 +37,7 @@ class Tables:
     credentials: dict[UUID, Credential] = field(default_factory=dict)
     audit_log: dict[UUID, AuditEntry] = field(default_factory=dict)
     records: dict[UUID, Record] = field(default_factory=dict)
+    attempts: dict[UUID, RecordedAttempt] = field(default_factory=dict)
     # Set by a failed statement: like PostgreSQL, the transaction can then only roll back.
     aborted: bool = False
 
@@ -53,6 +55,7 @@ class Tables:
             credentials=dict(self.credentials),
             audit_log=dict(self.audit_log),
             records=dict(self.records),
+            attempts=dict(self.attempts),
         )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.attempts import MemoryAttemptLog
 from adapters.memory.audit import MemoryAuditLogRepository
 from adapters.memory.credentials import MemoryCredentialRepository
 from adapters.memory.credits import MemoryCreditLedger
@@ -32,6 +33,7 @@ class MemoryUnitOfWork:
         self.credentials = MemoryCredentialRepository(tables)
         self.audit = MemoryAuditLogRepository(tables)
         self.records = MemoryRecordRepository(tables)
+        self.attempts = MemoryAttemptLog(tables)
 
     async def __aenter__(self) -> Self:
         await self._store.write_lock.acquire()

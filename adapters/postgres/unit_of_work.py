@@ -6,6 +6,7 @@ from typing import Self
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from adapters.postgres.attempts import PostgresAttemptLog
 from adapters.postgres.audit import PostgresAuditLogRepository
 from adapters.postgres.credentials import PostgresCredentialRepository
 from adapters.postgres.credits import PostgresCreditLedger
@@ -46,6 +47,7 @@ class PostgresUnitOfWork:
         self.credentials = PostgresCredentialRepository(conn)
         self.audit = PostgresAuditLogRepository(conn)
         self.records = PostgresRecordRepository(conn)
+        self.attempts = PostgresAttemptLog(conn)
         return self
 
     async def __aexit__(

@@ -12,7 +12,7 @@ from domain.permissions import Action
 from domain.provider_registry import provider_order
 from domain.record_inputs import check_identifying, clean_inputs
 from domain.records import Record, RecordStatus
-from domain.waterfall import Attempt
+from domain.waterfall import Attempt, RecordedAttempt
 from ports.readers import WorkspaceReader
 from ports.records import RecordReader
 from ports.system import Clock, IdGenerator
@@ -83,6 +83,20 @@ class EnrichRecord:
                 await uow.records.add(record)
             else:
                 await uow.records.save(stored)
+            now = self._clock.now()
+            await uow.attempts.add(
+                [
+                    RecordedAttempt(
+                        id=self._ids.new_id(),
+                        workspace_id=record.workspace_id,
+                        record_id=record.id,
+                        run_id=run_id,
+                        attempt=attempt,
+                        created_at=now,
+                    )
+                    for attempt in result.attempts
+                ]
+            )
             await uow.commit()
         return stored or record, list(result.attempts)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import create_app
+from ports.attempts import AttemptReader
 from tests.api import Account, add_member, assert_error, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
@@ -222,3 +224,15 @@ async def test_a_retry_with_the_same_idempotency_key_charges_once_and_creates_on
     assert await balance(enrich_api, owner, workspace) == before - 1
     listed = await enrich_api.get(f"/api/v1/workspaces/{workspace}/records", headers=owner.headers)
     assert len(listed.json()["data"]) == 1
+
+
+async def test_every_attempt_is_kept_with_the_record(enrich_api: Any) -> None:
+    owner = await register(enrich_api)
+    workspace = await create_workspace(enrich_api, owner)
+    body = {"kind": "person", "inputs": {"email": "nobody@nowhere-known.com"}, "fields": ["title"]}
+    data = (await enrich(enrich_api, owner, workspace, body)).json()["data"]
+    async with enrich_api.app.state.dishka_container() as request:
+        reader = await request.get(AttemptReader)
+        kept = await reader.for_record(UUID(workspace), UUID(data["record"]["id"]), 10)
+    answered = [(a["provider"], a["outcome"], a["credits"]) for a in data["attempts"]]
+    assert sorted((k.attempt.provider, k.attempt.outcome, k.attempt.credits) for k in kept) == sorted(answered)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.postgres.pool import Connection, connection
+from domain.waterfall import Attempt, RecordedAttempt
+
+COLUMNS = (
+    "id, workspace_id, record_id, run_id, provider, outcome, latency_ms, credits, cached, fields, detail, created_at"
+)
+INSERT_ATTEMPT = f"""
+INSERT INTO enrichment_attempts ({COLUMNS})
+VALUES (%(id)s, %(ws)s, %(record_id)s, %(run_id)s, %(provider)s, %(outcome)s, %(latency_ms)s, %(credits)s,
+        %(cached)s, %(fields)s, %(detail)s, %(created_at)s)
+"""
+SELECT_FOR_RECORD = f"""
+SELECT {COLUMNS} FROM enrichment_attempts
+WHERE workspace_id = %(ws)s AND record_id = %(record_id)s
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+"""
+
+
+def attempt_from_row(row: tuple[Any, ...]) -> RecordedAttempt:
+    id_, ws, record_id, run_id, provider, outcome, latency_ms, credits, cached, fields, detail, created_at = row
+    return RecordedAttempt(
+        id=id_,
+        workspace_id=ws,
+        record_id=record_id,
+        run_id=run_id,
+        attempt=Attempt(
+            provider=provider,
+            outcome=outcome,
+            latency_ms=latency_ms,
+            credits=credits,
+            cached=cached,
+            fields=tuple(fields),
+            detail=detail,
+        ),
+        created_at=created_at,
+    )
+
+
+class PostgresAttemptLog:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, attempts: list[RecordedAttempt]) -> None:
+        if not attempts:
+            return
+        async with self._conn.cursor() as cursor:
+            await cursor.executemany(
+                INSERT_ATTEMPT,
+                [
+                    {
+                        "id": a.id,
+                        "ws": a.workspace_id,
+                        "record_id": a.record_id,
+                        "run_id": a.run_id,
+                        "provider": a.attempt.provider,
+                        "outcome": a.attempt.outcome,
+                        "latency_ms": a.attempt.latency_ms,
+                        "credits": a.attempt.credits,
+                        "cached": a.attempt.cached,
+                        "fields": list(a.attempt.fields),
+                        "detail": a.attempt.detail,
+                        "created_at": a.created_at,
+                    }
+                    for a in attempts
+                ],
+            )
+
+
+class PostgresAttemptReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def for_record(self, workspace_id: UUID, record_id: UUID, limit: int) -> list[RecordedAttempt]:
+        params = {"ws": workspace_id, "record_id": record_id, "limit": limit}
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(SELECT_FOR_RECORD, params)).fetchall()
+        return [attempt_from_row(r) for r in rows]
