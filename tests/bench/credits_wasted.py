@@ -32,12 +32,12 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.credits import CreditRequest, EntryKind
+from domain.credits import EntryKind
 from domain.enrichment import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult
 from domain.provider_registry import BY_NAME, REGISTRY
 from domain.records import Record
 from tests.conftest import TEST_KEYS
-from tests.contract.builders import all_entries, new_user, new_workspace
+from tests.contract.builders import all_entries, funded_workspace
 
 PEOPLE, ENRICHMENTS = 600, 2000
 WANTED = frozenset({"email", "title", "linkedinUrl", "location"})
@@ -70,15 +70,7 @@ class SimulatedProvider:
 
 async def main() -> None:
     store, clock, ids = MemoryStore(), SystemClock(), Uuid7Generator()
-    owner = new_user()
-    workspace = new_workspace(owner)
-    async with MemoryUnitOfWork(store) as uow:
-        await uow.users.add(owner)
-        await uow.workspaces.add(workspace)
-        await uow.credits.open_account(workspace.id)
-        grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=10**6, idempotency_key="g")
-        await uow.credits.post(grant, entry_id=ids.new_id(), at=clock.now())
-        await uow.commit()
+    workspace = await funded_workspace(MemoryUnitOfWork(store), 10**6)
     providers = {
         "apollo": SimulatedProvider("apollo", hit_rate=0.45, pending_rate=0.0),
         "hunter": SimulatedProvider("hunter", hit_rate=0.35, pending_rate=0.05),

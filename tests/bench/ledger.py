@@ -31,7 +31,7 @@ from adapters.system.ids import Uuid7Generator
 from application.credit.charge_credits import ChargeCredits, ChargeCreditsCommand
 from domain.credits import BALANCE_SIGN, CreditRequest, EntryKind
 from tests.conftest import MIGRATIONS, create_database
-from tests.contract.builders import all_entries, new_user, new_workspace
+from tests.contract.builders import all_entries, funded_workspace
 
 CLIENTS = 32
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -82,15 +82,7 @@ async def main() -> None:
     url = await create_database(os.environ["TEST_POSTGRES_URL"], "cascade_bench")
     await migrate(url, MIGRATIONS)
     pool = await open_pool(url, min_size=CLIENTS, max_size=CLIENTS, acquire_timeout=30)
-    owner = new_user()
-    workspace = new_workspace(owner)
-    async with PostgresUnitOfWork(pool) as uow:
-        await uow.users.add(owner)
-        await uow.workspaces.add(workspace)
-        await uow.credits.open_account(workspace.id)
-        grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=10**9, idempotency_key="g")
-        await uow.credits.post(grant, entry_id=uuid4(), at=SystemClock().now())
-        await uow.commit()
+    workspace = await funded_workspace(PostgresUnitOfWork(pool), 10**9)
 
     raw_connections = [await psycopg.AsyncConnection.connect(url) for _ in range(CLIENTS)]
     raw_clients = [lambda key, c=c: raw_charge(c, workspace.id, key) for c in raw_connections]

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from domain.credits import LedgerEntry
+from domain.credits import CreditRequest, EntryKind, LedgerEntry
 from domain.identity import User
 from domain.invitations import INVITATION_TTL, Invitation
 from domain.pagination import PageRequest
@@ -14,6 +14,7 @@ from domain.permissions import Role
 from domain.sessions import REFRESH_TOKEN_TTL, RefreshToken
 from domain.workspaces import Membership, Workspace
 from ports.credits import CreditReader
+from ports.unit_of_work import UnitOfWork
 from tests.conftest import Backend
 
 Entity = User | Workspace | Membership | RefreshToken | Invitation
@@ -108,3 +109,17 @@ async def all_entries(reader: CreditReader, workspace_id: UUID) -> list[LedgerEn
         if page.next_cursor is None:
             return entries
         cursor = page.next_cursor
+
+
+async def funded_workspace(uow: UnitOfWork, credits: int) -> Workspace:
+    """A workspace with its owner and credit account, granted `credits` (key "g")."""
+    owner = new_user()
+    workspace = new_workspace(owner)
+    async with uow:
+        await uow.users.add(owner)
+        await uow.workspaces.add(workspace)
+        await uow.credits.open_account(workspace.id)
+        grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=credits, idempotency_key="g")
+        await uow.credits.post(grant, entry_id=uuid4(), at=utc_now())
+        await uow.commit()
+    return workspace

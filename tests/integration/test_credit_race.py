@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from uuid import uuid4
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -13,9 +12,9 @@ from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.credit.charge_credits import ChargeCredits, ChargeCreditsCommand
-from domain.credits import BALANCE_SIGN, CreditRequest, EntryKind
+from domain.credits import BALANCE_SIGN
 from domain.errors import InsufficientCredits
-from tests.contract.builders import all_entries, new_user, new_workspace
+from tests.contract.builders import all_entries, funded_workspace
 
 CLIENTS = 32
 CHARGES_PER_CLIENT = 40
@@ -25,15 +24,7 @@ GRANTED = 1000  # less than the 1280 charges asked for: the ledger must say no 2
 async def test_32_concurrent_clients_never_overdraw_or_double_charge(migrated_url: str, clean_pool: object) -> None:
     pool: AsyncConnectionPool = await open_pool(migrated_url, min_size=CLIENTS, max_size=CLIENTS, acquire_timeout=30)
     try:
-        owner = new_user()
-        workspace = new_workspace(owner)
-        async with PostgresUnitOfWork(pool) as uow:
-            await uow.users.add(owner)
-            await uow.workspaces.add(workspace)
-            await uow.credits.open_account(workspace.id)
-            grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=GRANTED, idempotency_key="g")
-            await uow.credits.post(grant, entry_id=uuid4(), at=SystemClock().now())
-            await uow.commit()
+        workspace = await funded_workspace(PostgresUnitOfWork(pool), GRANTED)
 
         def charge() -> ChargeCredits:
             return ChargeCredits(PostgresUnitOfWork(pool), SystemClock(), Uuid7Generator())

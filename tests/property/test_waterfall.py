@@ -27,12 +27,11 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.credits import CreditRequest, EntryKind
 from domain.enrichment import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult
 from domain.provider_registry import REGISTRY
 from domain.records import Record
 from tests.conftest import TEST_KEYS
-from tests.contract.builders import new_user, new_workspace
+from tests.contract.builders import funded_workspace
 
 VALUES: dict[str, Any] = {
     "email": "ann@example.com",
@@ -71,16 +70,8 @@ async def scenario(
     script: dict[str, ProviderResult], wanted: frozenset[str], ceiling: int | None, repeat: bool
 ) -> tuple[list[Any], Any, dict[str, ScriptedProvider], int]:
     store = MemoryStore()
-    owner = new_user()
-    workspace = new_workspace(owner)
     clock, ids = SystemClock(), Uuid7Generator()
-    async with MemoryUnitOfWork(store) as uow:
-        await uow.users.add(owner)
-        await uow.workspaces.add(workspace)
-        await uow.credits.open_account(workspace.id)
-        grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=100, idempotency_key="g")
-        await uow.credits.post(grant, entry_id=ids.new_id(), at=clock.now())
-        await uow.commit()
+    workspace = await funded_workspace(MemoryUnitOfWork(store), 100)
     providers = {name: ScriptedProvider(name, result) for name, result in script.items()}
     directory = ProviderMap(providers, {name: f"platform-{name}" for name in providers})
     box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))

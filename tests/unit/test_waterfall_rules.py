@@ -21,12 +21,11 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.credits import CreditRequest, EntryKind
 from domain.enrichment import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult, storable
 from domain.provider_registry import BY_NAME
 from domain.records import Record, RecordStatus
 from tests.conftest import TEST_KEYS
-from tests.contract.builders import new_user, new_workspace
+from tests.contract.builders import funded_workspace
 
 
 class ExplodingProvider:
@@ -38,15 +37,7 @@ class ExplodingProvider:
 
 async def world(providers: dict[str, Any]) -> tuple[WaterfallRun, Record, MemoryStore, MemoryCircuitBreaker]:
     store, clock, ids = MemoryStore(), SystemClock(), Uuid7Generator()
-    owner = new_user()
-    workspace = new_workspace(owner)
-    async with MemoryUnitOfWork(store) as uow:
-        await uow.users.add(owner)
-        await uow.workspaces.add(workspace)
-        await uow.credits.open_account(workspace.id)
-        grant = CreditRequest(workspace_id=workspace.id, kind=EntryKind.GRANT, amount=10, idempotency_key="g")
-        await uow.credits.post(grant, entry_id=ids.new_id(), at=clock.now())
-        await uow.commit()
+    workspace = await funded_workspace(MemoryUnitOfWork(store), 10)
     directory = ProviderMap(providers, dict.fromkeys(providers, "key"))
     box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))
     breaker = MemoryCircuitBreaker()
