@@ -56,3 +56,27 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["error"]["code"] == code
     assert body["meta"]["requestId"] == response.headers["x-request-id"]
     return dict(body["error"])
+
+
+@dataclass(slots=True)
+class Team:
+    """A workspace with one account of each role."""
+
+    workspace: str
+    owner: Account
+    admin: Account
+    member: Account
+    viewer: Account
+
+    def url(self, path: str = "") -> str:
+        return f"/api/v1/workspaces/{self.workspace}{path}"
+
+
+async def make_team(client: Any, name: str = "Team") -> Team:
+    owner = await register(client, "owner")
+    workspace = await create_workspace(client, owner, name)
+    accounts = {}
+    for role in ("admin", "member", "viewer"):
+        accounts[role] = await register(client, role)
+        await add_member(client, workspace, owner, accounts[role], role)
+    return Team(workspace, owner, accounts["admin"], accounts["member"], accounts["viewer"])

@@ -2,56 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.api import Account, add_member, assert_error, create_workspace, register
+from tests.api import Account, Team, assert_error, make_team
 
 API = "/api/v1"
 MASK = "\u2022" * 8
 SECRET = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
 
 
-@dataclass(slots=True)
-class Team:
-    owner: Account
-    admin: Account
-    member: Account
-    viewer: Account
-    workspace: str
-
-    @property
-    def base(self) -> str:
-        return f"{API}/workspaces/{self.workspace}/credentials"
-
-    @property
-    def audit(self) -> str:
-        return f"{API}/workspaces/{self.workspace}/audit-log"
-
-
-async def make_team(api: Any) -> Team:
-    owner = await register(api, "owner")
-    workspace = await create_workspace(api, owner, "Credentials")
-    others = {}
-    for role in ("admin", "member", "viewer"):
-        others[role] = await register(api, role)
-        await add_member(api, workspace, owner, others[role], role)
-    return Team(owner, others["admin"], others["member"], others["viewer"], workspace)
-
-
 async def create(api: Any, team: Team, as_: Account | None = None, **body: Any) -> dict[str, Any]:
     payload = {"provider": "apollo", "label": "Production key", "secret": SECRET, **body}
-    response = await api.post(team.base, json=payload, headers=(as_ or team.admin).headers)
+    response = await api.post(team.url("/credentials"), json=payload, headers=(as_ or team.admin).headers)
     assert response.status_code == 201, response.text
     return dict(response.json()["data"])
 
 
 async def test_create_answers_the_masked_credential_and_never_the_secret(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     response = await api.post(
-        team.base,
+        team.url("/credentials"),
         json={"provider": "hunter", "label": "  Hunter   main ", "secret": SECRET},
         headers=team.admin.headers,
     )
@@ -77,17 +49,17 @@ async def test_create_answers_the_masked_credential_and_never_the_secret(api: An
     ],
 )
 async def test_the_mask_shows_the_last_4_characters_only_of_longer_secrets(api: Any, secret: str, masked: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     created = await create(api, team, secret=secret)
     assert created["maskedSecret"] == masked
-    fetched = await api.get(f"{team.base}/{created['id']}", headers=team.admin.headers)
+    fetched = await api.get(f"{team.url('/credentials')}/{created['id']}", headers=team.admin.headers)
     assert fetched.json()["data"]["maskedSecret"] == masked
 
 
 async def test_read_update_delete(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     created = await create(api, team)
-    url = f"{team.base}/{created['id']}"
+    url = f"{team.url('/credentials')}/{created['id']}"
 
     fetched = await api.get(url, headers=team.owner.headers)
     assert fetched.status_code == 200, fetched.text
@@ -113,18 +85,18 @@ async def test_read_update_delete(api: Any) -> None:
     assert_error(await api.get(url, headers=team.admin.headers), 404, "NOT_FOUND")
     assert_error(await api.patch(url, json={"label": "x"}, headers=team.admin.headers), 404, "NOT_FOUND")
     assert_error(await api.delete(url, headers=team.admin.headers), 404, "NOT_FOUND")
-    assert (await api.get(team.base, headers=team.admin.headers)).json()["data"] == []
+    assert (await api.get(team.url("/credentials"), headers=team.admin.headers)).json()["data"] == []
 
 
 async def test_the_list_is_newest_first_and_cursor_paginated(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     created = [await create(api, team, label=f"Key {i}") for i in range(5)]
 
     seen: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = await api.get(team.base, params=params, headers=team.admin.headers)
+        page = await api.get(team.url("/credentials"), params=params, headers=team.admin.headers)
         assert page.status_code == 200, page.text
         assert page.json()["meta"]["limit"] == 2
         seen += page.json()["data"]
@@ -137,52 +109,58 @@ async def test_the_list_is_newest_first_and_cursor_paginated(api: Any) -> None:
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
 async def test_owners_and_admins_manage_credentials(api: Any, role: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     actor: Account = getattr(team, role)
     created = await create(api, team, as_=actor)
-    url = f"{team.base}/{created['id']}"
-    assert (await api.get(team.base, headers=actor.headers)).status_code == 200
+    url = f"{team.url('/credentials')}/{created['id']}"
+    assert (await api.get(team.url("/credentials"), headers=actor.headers)).status_code == 200
     assert (await api.get(url, headers=actor.headers)).status_code == 200
     assert (await api.patch(url, json={"label": "Mine"}, headers=actor.headers)).status_code == 200
-    assert (await api.get(team.audit, headers=actor.headers)).status_code == 200
+    assert (await api.get(team.url("/audit-log"), headers=actor.headers)).status_code == 200
     assert (await api.delete(url, headers=actor.headers)).status_code == 204
 
 
 @pytest.mark.parametrize("role", ["member", "viewer"])
 async def test_members_and_viewers_are_forbidden_and_change_nothing(api: Any, role: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     created = await create(api, team)
-    url = f"{team.base}/{created['id']}"
+    url = f"{team.url('/credentials')}/{created['id']}"
     actor: Account = getattr(team, role)
     body = {"provider": "apollo", "label": "Sneaky", "secret": SECRET}
     for response in (
-        await api.post(team.base, json=body, headers=actor.headers),
-        await api.get(team.base, headers=actor.headers),
+        await api.post(team.url("/credentials"), json=body, headers=actor.headers),
+        await api.get(team.url("/credentials"), headers=actor.headers),
         await api.get(url, headers=actor.headers),
         await api.patch(url, json={"label": "Sneaky"}, headers=actor.headers),
         await api.delete(url, headers=actor.headers),
-        await api.get(team.audit, headers=actor.headers),
+        await api.get(team.url("/audit-log"), headers=actor.headers),
     ):
         assert_error(response, 403, "FORBIDDEN")
-    listed = await api.get(team.base, headers=team.owner.headers)
+    listed = await api.get(team.url("/credentials"), headers=team.owner.headers)
     assert listed.json()["data"] == [created]
-    assert len((await api.get(team.audit, headers=team.owner.headers)).json()["data"]) == 1
+    assert len((await api.get(team.url("/audit-log"), headers=team.owner.headers)).json()["data"]) == 1
 
 
 async def test_every_change_is_audited_newest_first_without_the_secret(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     first = await create(api, team, as_=team.owner, label="First")
     second = await create(api, team, provider="clearbit", label="Second")
-    await api.patch(f"{team.base}/{first['id']}", json={"label": "First, renamed"}, headers=team.admin.headers)
-    await api.patch(f"{team.base}/{second['id']}", json={"secret": "rotated-secret-9876"}, headers=team.owner.headers)
-    await api.patch(f"{team.base}/{second['id']}", json={"label": "Second"}, headers=team.owner.headers)  # no change
-    await api.delete(f"{team.base}/{first['id']}", headers=team.owner.headers)
+    await api.patch(
+        f"{team.url('/credentials')}/{first['id']}", json={"label": "First, renamed"}, headers=team.admin.headers
+    )
+    await api.patch(
+        f"{team.url('/credentials')}/{second['id']}", json={"secret": "rotated-secret-9876"}, headers=team.owner.headers
+    )
+    await api.patch(
+        f"{team.url('/credentials')}/{second['id']}", json={"label": "Second"}, headers=team.owner.headers
+    )  # no change
+    await api.delete(f"{team.url('/credentials')}/{first['id']}", headers=team.owner.headers)
 
     entries: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = await api.get(team.audit, params=params, headers=team.admin.headers)
+        page = await api.get(team.url("/audit-log"), params=params, headers=team.admin.headers)
         assert page.status_code == 200, page.text
         entries += page.json()["data"]
         cursor = page.json()["meta"]["nextCursor"]

@@ -6,12 +6,11 @@ Each test runs on the memory profile and on real PostgreSQL + Redis.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.api import Account, add_member, assert_error, create_workspace, register
+from tests.api import Account, Team, assert_error, create_workspace, make_team, register
 
 ENTRY_FIELDS = {
     "id",
@@ -27,31 +26,6 @@ ENTRY_FIELDS = {
 _keys = itertools.count()
 
 
-@dataclass(slots=True)
-class Team:
-    workspace: str
-    owner: Account
-    admin: Account
-    member: Account
-    viewer: Account
-
-    @property
-    def base(self) -> str:
-        return f"/api/v1/workspaces/{self.workspace}/credits"
-
-
-async def make_team(api: Any) -> Team:
-    owner = await register(api, "owner")
-    workspace = await create_workspace(api, owner, "Credits")
-    team = Team(
-        workspace, owner, await register(api, "admin"), await register(api, "member"), await register(api, "viewer")
-    )
-    await add_member(api, workspace, owner, team.admin, "admin")
-    await add_member(api, workspace, owner, team.member, "member")
-    await add_member(api, workspace, owner, team.viewer, "viewer")
-    return team
-
-
 def fresh_key() -> str:
     return f"grant-{next(_keys)}"
 
@@ -60,11 +34,11 @@ async def grant(api: Any, team: Team, body: Any, key: str | None = None, actor: 
     headers = dict((actor or team.owner).headers)
     if key is not None:
         headers["Idempotency-Key"] = key
-    return await api.post(f"{team.base}/grants", json=body, headers=headers)
+    return await api.post(f"{team.url('/credits')}/grants", json=body, headers=headers)
 
 
 async def balance(api: Any, team: Team, actor: Account | None = None) -> dict[str, int]:
-    response = await api.get(team.base, headers=(actor or team.owner).headers)
+    response = await api.get(team.url("/credits"), headers=(actor or team.owner).headers)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["success"] is True
@@ -75,7 +49,7 @@ async def balance(api: Any, team: Team, actor: Account | None = None) -> dict[st
 
 async def transactions(api: Any, team: Team, actor: Account | None = None, **params: Any) -> list[dict[str, Any]]:
     response = await api.get(
-        f"{team.base}/transactions", params={"limit": 200, **params}, headers=(actor or team.owner).headers
+        f"{team.url('/credits')}/transactions", params={"limit": 200, **params}, headers=(actor or team.owner).headers
     )
     assert response.status_code == 200, response.text
     assert response.json()["meta"]["nextCursor"] is None
@@ -116,16 +90,16 @@ async def test_a_new_workspace_has_its_starter_credits(api: Any) -> None:
 
 @pytest.mark.parametrize("who", ["owner", "admin", "member", "viewer"])
 async def test_every_member_reads_the_balance_and_the_ledger(api: Any, who: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     actor: Account = getattr(team, who)
     assert await balance(api, team, actor) == {"balance": 100, "reserved": 0, "available": 100}
     assert [(e["kind"], e["amount"]) for e in await transactions(api, team, actor)] == [("grant", 100)]
 
 
 async def test_strangers_and_anonymous_callers_read_nothing(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     stranger = await register(api, "stranger")
-    for path in (team.base, f"{team.base}/transactions"):
+    for path in (team.url("/credits"), f"{team.url('/credits')}/transactions"):
         assert_error(await api.get(path, headers=stranger.headers), 404, "NOT_FOUND")
         assert_error(await api.get(path), 401, "UNAUTHORIZED")
 
@@ -134,7 +108,7 @@ async def test_strangers_and_anonymous_callers_read_nothing(api: Any) -> None:
 
 
 async def test_the_owner_grants_credits(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     response = await grant(api, team, {"amount": 250, "reason": "conference lead"}, "g-1")
     assert response.status_code == 201, response.text
     body = response.json()
@@ -151,14 +125,14 @@ async def test_the_owner_grants_credits(api: Any) -> None:
 
 
 async def test_the_reason_is_optional(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     response = await grant(api, team, {"amount": 1}, fresh_key())
     assert response.status_code == 201, response.text
     assert response.json()["data"]["reason"] == ""
 
 
 async def test_a_replayed_grant_answers_the_first_response_and_grants_once(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     first = await grant(api, team, {"amount": 40, "reason": "goodwill"}, "same-key")
     assert first.status_code == 201, first.text
     for _ in range(2):
@@ -173,7 +147,7 @@ async def test_a_replayed_grant_answers_the_first_response_and_grants_once(api: 
     "body", [{"amount": 41, "reason": "goodwill"}, {"amount": 40, "reason": "other"}, {"amount": 40}]
 )
 async def test_the_same_key_with_another_body_is_a_conflict(api: Any, body: dict[str, Any]) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     first = await grant(api, team, {"amount": 40, "reason": "goodwill"}, "same-key")
     assert first.status_code == 201
     before = await ledger_state(api, team)
@@ -182,7 +156,7 @@ async def test_the_same_key_with_another_body_is_a_conflict(api: Any, body: dict
 
 
 async def test_grant_keys_are_not_the_starter_key_and_belong_to_one_workspace(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     response = await grant(api, team, {"amount": 5}, "starter")
     assert response.status_code == 201, response.text
     assert await balance(api, team) == {"balance": 105, "reserved": 0, "available": 105}
@@ -196,7 +170,7 @@ async def test_grant_keys_are_not_the_starter_key_and_belong_to_one_workspace(ap
 
 
 async def test_a_grant_without_an_idempotency_key_is_refused(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     before = await ledger_state(api, team)
     response = await grant(api, team, {"amount": 10})
     error = assert_error(response, 400, "VALIDATION_FAILED")
@@ -206,7 +180,7 @@ async def test_a_grant_without_an_idempotency_key_is_refused(api: Any) -> None:
 
 @pytest.mark.parametrize("key", ["", "k" * 195])
 async def test_an_empty_or_overlong_idempotency_key_is_refused(api: Any, key: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     before = await ledger_state(api, team)
     response = await grant(api, team, {"amount": 10}, key)
     assert_error(response, 422, "VALIDATION_FAILED")
@@ -214,7 +188,7 @@ async def test_an_empty_or_overlong_idempotency_key_is_refused(api: Any, key: st
 
 
 async def test_the_longest_idempotency_key_is_accepted(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     response = await grant(api, team, {"amount": 10}, "k" * 194)
     assert response.status_code == 201, response.text
 
@@ -241,7 +215,7 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize("body", BAD_BODIES)
 async def test_a_bad_grant_body_is_refused_and_writes_nothing(api: Any, body: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     before = await ledger_state(api, team)
     response = await grant(api, team, body, fresh_key())
     error = assert_error(response, 422, "VALIDATION_FAILED")
@@ -250,7 +224,7 @@ async def test_a_bad_grant_body_is_refused_and_writes_nothing(api: Any, body: An
 
 
 async def test_a_reason_with_a_nul_character_is_refused_on_every_backend(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     before = await ledger_state(api, team)
     response = await grant(api, team, {"amount": 10, "reason": "free\x00credits"}, fresh_key())
     assert_error(response, 422, "VALIDATION_FAILED")
@@ -258,41 +232,43 @@ async def test_a_reason_with_a_nul_character_is_refused_on_every_backend(api: An
 
 
 async def test_the_largest_grant_is_accepted(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     response = await grant(api, team, {"amount": 1_000_000_000}, fresh_key())
     assert response.status_code == 201, response.text
     assert response.json()["data"]["balanceAfter"] == 1_000_000_100
 
 
 async def test_malformed_json_is_refused(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     before = await ledger_state(api, team)
     headers = {**team.owner.headers, "Idempotency-Key": fresh_key(), "Content-Type": "application/json"}
-    response = await api.post(f"{team.base}/grants", content=b'{"amount": 10', headers=headers)
+    response = await api.post(f"{team.url('/credits')}/grants", content=b'{"amount": 10', headers=headers)
     assert_error(response, 400, "VALIDATION_FAILED")
     assert await ledger_state(api, team) == before
 
 
 @pytest.mark.parametrize("who", ["admin", "member", "viewer"])
 async def test_only_owners_grant(api: Any, who: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     before = await ledger_state(api, team)
     assert_error(await grant(api, team, {"amount": 10}, fresh_key(), getattr(team, who)), 403, "FORBIDDEN")
     assert await ledger_state(api, team) == before
 
 
 async def test_strangers_cannot_grant(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     stranger = await register(api, "stranger")
     before = await ledger_state(api, team)
     assert_error(await grant(api, team, {"amount": 10}, fresh_key(), stranger), 404, "NOT_FOUND")
-    response = await api.post(f"{team.base}/grants", json={"amount": 10}, headers={"Idempotency-Key": fresh_key()})
+    response = await api.post(
+        f"{team.url('/credits')}/grants", json={"amount": 10}, headers={"Idempotency-Key": fresh_key()}
+    )
     assert_error(response, 401, "UNAUTHORIZED")
     assert await ledger_state(api, team) == before
 
 
 async def test_a_promoted_owner_may_grant(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     promoted = await api.patch(
         f"/api/v1/workspaces/{team.workspace}/members/{team.admin.id}",
         json={"role": "owner"},
@@ -307,7 +283,7 @@ async def test_a_promoted_owner_may_grant(api: Any) -> None:
 
 
 async def test_transactions_are_newest_first_and_cursor_paginated(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     amounts = [1, 2, 3, 4, 5, 6, 7]
     for amount in amounts:
         response = await grant(api, team, {"amount": amount}, fresh_key())
@@ -320,7 +296,7 @@ async def test_transactions_are_newest_first_and_cursor_paginated(api: Any) -> N
     params: dict[str, Any] = {"limit": 3}
     pages = 0
     while True:
-        response = await api.get(f"{team.base}/transactions", params=params, headers=team.viewer.headers)
+        response = await api.get(f"{team.url('/credits')}/transactions", params=params, headers=team.viewer.headers)
         assert response.status_code == 200, response.text
         body = response.json()
         pages += 1
@@ -336,8 +312,8 @@ async def test_transactions_are_newest_first_and_cursor_paginated(api: Any) -> N
 
 
 async def test_the_default_page_size_is_fifty(api: Any) -> None:
-    team = await make_team(api)
-    response = await api.get(f"{team.base}/transactions", headers=team.owner.headers)
+    team = await make_team(api, "Credits")
+    response = await api.get(f"{team.url('/credits')}/transactions", headers=team.owner.headers)
     assert response.json()["meta"] == {
         "requestId": response.headers["x-request-id"],
         "nextCursor": None,
@@ -347,7 +323,7 @@ async def test_the_default_page_size_is_fifty(api: Any) -> None:
 
 @pytest.mark.parametrize("kind", ["grant", "purchase", "reserve", "release", "charge", "refund", "expire"])
 async def test_transactions_filtered_by_kind(api: Any, kind: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     for amount in (11, 12):
         assert (await grant(api, team, {"amount": amount}, fresh_key())).status_code == 201
     listed = await transactions(api, team, kind=kind)
@@ -356,16 +332,20 @@ async def test_transactions_filtered_by_kind(api: Any, kind: str) -> None:
 
 
 async def test_a_kind_filter_pages_too(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credits")
     for amount in (11, 12, 13):
         assert (await grant(api, team, {"amount": amount}, fresh_key())).status_code == 201
-    first = await api.get(f"{team.base}/transactions", params={"kind": "grant", "limit": 2}, headers=team.owner.headers)
+    first = await api.get(
+        f"{team.url('/credits')}/transactions", params={"kind": "grant", "limit": 2}, headers=team.owner.headers
+    )
     body = first.json()
     assert [e["amount"] for e in body["data"]] == [13, 12]
     cursor = body["meta"]["nextCursor"]
     assert cursor is not None
     second = await api.get(
-        f"{team.base}/transactions", params={"kind": "grant", "limit": 2, "cursor": cursor}, headers=team.owner.headers
+        f"{team.url('/credits')}/transactions",
+        params={"kind": "grant", "limit": 2, "cursor": cursor},
+        headers=team.owner.headers,
     )
     assert [e["amount"] for e in second.json()["data"]] == [11, 100]
     assert second.json()["meta"]["nextCursor"] is None
@@ -385,7 +365,7 @@ async def test_a_kind_filter_pages_too(api: Any) -> None:
     ids=["unknown-kind", "upper-case-kind", "empty-kind", "limit-zero", "limit-too-big", "limit-not-int", "bad-cursor"],
 )
 async def test_bad_listing_parameters_are_refused(api: Any, params: dict[str, Any]) -> None:
-    team = await make_team(api)
-    response = await api.get(f"{team.base}/transactions", params=params, headers=team.owner.headers)
+    team = await make_team(api, "Credits")
+    response = await api.get(f"{team.url('/credits')}/transactions", params=params, headers=team.owner.headers)
     error = assert_error(response, 422, "VALIDATION_FAILED")
     assert [d["field"] for d in error["details"]] == list(params)

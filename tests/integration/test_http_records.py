@@ -2,57 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from tests.api import Account, add_member, assert_error, create_workspace, register
+from tests.api import Account, Team, assert_error, make_team
 
 API = "/api/v1"
 KEYS = {"id", "kind", "inputs", "fields", "provenance", "status", "createdAt", "updatedAt"}
 
 
-@dataclass(slots=True)
-class Team:
-    owner: Account
-    admin: Account
-    member: Account
-    viewer: Account
-    workspace: str
-
-    @property
-    def base(self) -> str:
-        return f"{API}/workspaces/{self.workspace}/records"
-
-
-async def make_team(api: Any) -> Team:
-    owner = await register(api, "owner")
-    workspace = await create_workspace(api, owner, "Records")
-    others = {}
-    for role in ("admin", "member", "viewer"):
-        others[role] = await register(api, role)
-        await add_member(api, workspace, owner, others[role], role)
-    return Team(owner, others["admin"], others["member"], others["viewer"], workspace)
-
-
 async def create(api: Any, team: Team, as_: Account | None = None, **body: Any) -> dict[str, Any]:
     payload = {"kind": "person", "inputs": {"email": "ann@acme.com"}, **body}
-    response = await api.post(team.base, json=payload, headers=(as_ or team.member).headers)
+    response = await api.post(team.url("/records"), json=payload, headers=(as_ or team.member).headers)
     assert response.status_code == 201, response.text
     return dict(response.json()["data"])
 
 
 async def listed(api: Any, team: Team, **params: Any) -> list[dict[str, Any]]:
-    response = await api.get(team.base, params={"limit": 200, **params}, headers=team.viewer.headers)
+    response = await api.get(team.url("/records"), params={"limit": 200, **params}, headers=team.viewer.headers)
     assert response.status_code == 200, response.text
     return list(response.json()["data"])
 
 
 async def test_create_normalizes_the_inputs_and_answers_the_new_record(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     inputs = {"email": "  Ann.Lee@ACME.com ", "firstName": " Ann ", "domain": "HTTPS://www.Acme.com/team?x=1"}
-    response = await api.post(team.base, json={"kind": "person", "inputs": inputs}, headers=team.member.headers)
+    response = await api.post(
+        team.url("/records"), json={"kind": "person", "inputs": inputs}, headers=team.member.headers
+    )
 
     assert response.status_code == 201, response.text
     data = response.json()["data"]
@@ -60,15 +38,15 @@ async def test_create_normalizes_the_inputs_and_answers_the_new_record(api: Any)
     assert data["inputs"] == {"email": "ann.lee@acme.com", "firstName": "Ann", "domain": "acme.com"}
     assert (data["kind"], data["fields"], data["provenance"], data["status"]) == ("person", {}, {}, "new")
     assert data["createdAt"] == data["updatedAt"]
-    fetched = await api.get(f"{team.base}/{data['id']}", headers=team.viewer.headers)
+    fetched = await api.get(f"{team.url('/records')}/{data['id']}", headers=team.viewer.headers)
     assert fetched.json()["data"] == data
 
 
 async def test_read_update_delete(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     inputs = {"fullName": "Bo Chen", "companyName": "Initech", "linkedinUrl": "https://linkedin.com/in/bo"}
     created = await create(api, team, as_=team.owner, kind="company", inputs=inputs)
-    url = f"{team.base}/{created['id']}"
+    url = f"{team.url('/records')}/{created['id']}"
 
     changes = {"companyName": "Initech SAS", "linkedinUrl": None, "domain": "initech.fr"}
     updated = await api.patch(url, json={"inputs": changes}, headers=team.member.headers)
@@ -94,14 +72,14 @@ async def test_read_update_delete(api: Any) -> None:
 
 
 async def test_the_list_is_newest_first_and_cursor_paginated(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     created = [await create(api, team, inputs={"email": f"p{i}@acme.com"}) for i in range(5)]
 
     seen: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = await api.get(team.base, params=params, headers=team.viewer.headers)
+        page = await api.get(team.url("/records"), params=params, headers=team.viewer.headers)
         assert page.status_code == 200, page.text
         assert page.json()["meta"]["limit"] == 2
         seen += page.json()["data"]
@@ -112,7 +90,7 @@ async def test_the_list_is_newest_first_and_cursor_paginated(api: Any) -> None:
 
 
 async def test_filters_by_kind_status_and_domain(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     ann = await create(api, team, inputs={"email": "ann@acme.com", "domain": "acme.com"})
     bo = await create(api, team, inputs={"email": "bo@initech.com"})
     acme = await create(api, team, kind="company", inputs={"domain": "www.acme.com"})
@@ -141,31 +119,35 @@ async def test_filters_by_kind_status_and_domain(api: Any) -> None:
     ],
 )
 async def test_bad_filters_are_422(api: Any, params: dict[str, Any], field: str) -> None:
-    team = await make_team(api)
-    error = assert_error(await api.get(team.base, params=params, headers=team.viewer.headers), 422, "VALIDATION_FAILED")
+    team = await make_team(api, "Records")
+    error = assert_error(
+        await api.get(team.url("/records"), params=params, headers=team.viewer.headers), 422, "VALIDATION_FAILED"
+    )
     assert field in str(error["details"])
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "member"])
 async def test_members_and_above_write_records(api: Any, role: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     actor: Account = getattr(team, role)
     created = await create(api, team, as_=actor)
-    url = f"{team.base}/{created['id']}"
+    url = f"{team.url('/records')}/{created['id']}"
     assert (await api.patch(url, json={"inputs": {"firstName": "Ann"}}, headers=actor.headers)).status_code == 200
     assert (await api.delete(url, headers=actor.headers)).status_code == 204
 
 
 async def test_viewers_read_but_cannot_write_and_change_nothing(api: Any) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     created = await create(api, team)
-    url = f"{team.base}/{created['id']}"
+    url = f"{team.url('/records')}/{created['id']}"
     viewer = team.viewer.headers
 
     assert (await api.get(url, headers=viewer)).json()["data"] == created
-    assert (await api.get(team.base, headers=viewer)).json()["data"] == [created]
+    assert (await api.get(team.url("/records"), headers=viewer)).json()["data"] == [created]
     for response in (
-        await api.post(team.base, json={"kind": "person", "inputs": {"email": "spy@acme.com"}}, headers=viewer),
+        await api.post(
+            team.url("/records"), json={"kind": "person", "inputs": {"email": "spy@acme.com"}}, headers=viewer
+        ),
         await api.patch(url, json={"inputs": {"email": "spy@acme.com"}}, headers=viewer),
         await api.delete(url, headers=viewer),
     ):
