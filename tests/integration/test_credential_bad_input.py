@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.api import assert_error
-from tests.integration.test_http_credentials import SECRET, Team, create, make_team
+from tests.api import Team, assert_error, make_team
+from tests.integration.test_http_credentials import SECRET, create
 
 VALID = {"provider": "apollo", "label": "Main", "secret": SECRET}
 # Secrets in these bodies are unique enough to grep for in the answer.
@@ -49,8 +49,8 @@ PATCH_CASES: dict[str, tuple[Any, str]] = {
 
 
 async def state(api: Any, team: Team) -> tuple[Any, Any]:
-    listed = await api.get(team.base, params={"limit": 200}, headers=team.owner.headers)
-    audit = await api.get(team.audit, params={"limit": 200}, headers=team.owner.headers)
+    listed = await api.get(team.url("/credentials"), params={"limit": 200}, headers=team.owner.headers)
+    audit = await api.get(team.url("/audit-log"), params={"limit": 200}, headers=team.owner.headers)
     return listed.json()["data"], audit.json()["data"]
 
 
@@ -66,12 +66,12 @@ def assert_rejected(response: Any, field: str, body: Any) -> None:
 
 @pytest.mark.parametrize("case", list(CREATE_CASES))
 async def test_bad_create_bodies_are_422_and_write_nothing(api: Any, case: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     await create(api, team)
     before = await state(api, team)
     body, field = CREATE_CASES[case]
 
-    response = await api.post(team.base, json=body, headers=team.admin.headers)
+    response = await api.post(team.url("/credentials"), json=body, headers=team.admin.headers)
 
     assert_rejected(response, field, body)
     assert await state(api, team) == before
@@ -79,12 +79,12 @@ async def test_bad_create_bodies_are_422_and_write_nothing(api: Any, case: str) 
 
 @pytest.mark.parametrize("case", list(PATCH_CASES))
 async def test_bad_patch_bodies_are_422_and_write_nothing(api: Any, case: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     created = await create(api, team)
     before = await state(api, team)
     body, field = PATCH_CASES[case]
 
-    response = await api.patch(f"{team.base}/{created['id']}", json=body, headers=team.admin.headers)
+    response = await api.patch(f"{team.url('/credentials')}/{created['id']}", json=body, headers=team.admin.headers)
 
     assert_rejected(response, field, body)
     assert await state(api, team) == before
@@ -92,12 +92,12 @@ async def test_bad_patch_bodies_are_422_and_write_nothing(api: Any, case: str) -
 
 @pytest.mark.parametrize("raw", [b'{"provider": "apollo"', b"{'provider': 'apollo'}", b"", b'{"secret": "\xff"}'])
 async def test_malformed_json_is_400(client: Any, raw: bytes) -> None:
-    team = await make_team(client)
+    team = await make_team(client, "Credentials")
     headers = {**team.admin.headers, "Content-Type": "application/json"}
-    response = await client.post(team.base, content=raw, headers=headers)
+    response = await client.post(team.url("/credentials"), content=raw, headers=headers)
     assert response.status_code in {400, 422}
     assert_error(response, response.status_code, "VALIDATION_FAILED")
-    assert (await client.get(team.base, headers=team.owner.headers)).json()["data"] == []
+    assert (await client.get(team.url("/credentials"), headers=team.owner.headers)).json()["data"] == []
 
 
 @pytest.mark.parametrize(
@@ -112,16 +112,16 @@ async def test_malformed_json_is_400(client: Any, raw: bytes) -> None:
     ],
 )
 async def test_ids_that_are_not_uuids_match_no_route(client: Any, method: str, template: str) -> None:
-    team = await make_team(client)
+    team = await make_team(client, "Credentials")
     created = await create(client, team)
     url = template.format(ws=team.workspace, id=created["id"])
     response = await client.request(method, url, json=VALID, headers=team.admin.headers)
     assert_error(response, 404, "NOT_FOUND")
-    assert (await client.get(team.base, headers=team.owner.headers)).json()["data"] == [created]
+    assert (await client.get(team.url("/credentials"), headers=team.owner.headers)).json()["data"] == [created]
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"limit": "x"}, {"cursor": "!!not-a-cursor!!"}])
 async def test_bad_paging_is_422(client: Any, params: dict[str, Any]) -> None:
-    team = await make_team(client)
-    for url in (team.base, team.audit):
+    team = await make_team(client, "Credentials")
+    for url in (team.url("/credentials"), team.url("/audit-log")):
         assert_error(await client.get(url, params=params, headers=team.admin.headers), 422, "VALIDATION_FAILED")

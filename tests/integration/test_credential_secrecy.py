@@ -9,8 +9,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.telemetry.logging import configure_logging
-from tests.api import register
-from tests.integration.test_http_credentials import Team, make_team
+from tests.api import Team, make_team, register
 
 PLAINTEXT = "pk_live_R11-Plaintext-Needle-7Gq2"
 REPLACEMENT = "pk_live_R11-Replacement-Needle-Zk9w"
@@ -23,35 +22,49 @@ def debug_logs() -> None:
 
 async def exercise(api: Any) -> tuple[Team, list[Any], list[str]]:
     """Create, read, change and delete credentials, and fail in every way we can; return answers and JWTs."""
-    team = await make_team(api)
+    team = await make_team(api, "Credentials")
     admin = team.admin.headers
     responses = [
-        await api.post(team.base, json={"provider": "apollo", "label": "Needle", "secret": PLAINTEXT}, headers=admin)
+        await api.post(
+            team.url("/credentials"), json={"provider": "apollo", "label": "Needle", "secret": PLAINTEXT}, headers=admin
+        )
     ]
-    url = f"{team.base}/{responses[0].json()['data']['id']}"
+    url = f"{team.url('/credentials')}/{responses[0].json()['data']['id']}"
     outsider = await register(api, "outsider")
     responses += [
-        await api.get(team.base, headers=admin),
+        await api.get(team.url("/credentials"), headers=admin),
         await api.get(url, headers=team.owner.headers),
         await api.patch(url, json={"label": "Needle 2"}, headers=admin),
         await api.patch(url, json={"secret": REPLACEMENT}, headers=admin),
         # every way of failing, each carrying a plaintext
-        await api.post(team.base, json={"provider": "nope", "label": "x", "secret": PLAINTEXT}, headers=admin),
-        await api.post(team.base, json={"provider": "apollo", "label": "x", "secret": PLAINTEXT + "\n"}, headers=admin),
-        await api.post(team.base, json={"provider": "apollo", "label": "x", "secret": PLAINTEXT * 200}, headers=admin),
         await api.post(
-            team.base, json={"provider": "apollo", "label": "x", "secret": PLAINTEXT, "x": 1}, headers=admin
+            team.url("/credentials"), json={"provider": "nope", "label": "x", "secret": PLAINTEXT}, headers=admin
         ),
-        await api.post(team.base, json={"provider": "apollo", "secret": REPLACEMENT}, headers=admin),
+        await api.post(
+            team.url("/credentials"),
+            json={"provider": "apollo", "label": "x", "secret": PLAINTEXT + "\n"},
+            headers=admin,
+        ),
+        await api.post(
+            team.url("/credentials"),
+            json={"provider": "apollo", "label": "x", "secret": PLAINTEXT * 200},
+            headers=admin,
+        ),
+        await api.post(
+            team.url("/credentials"),
+            json={"provider": "apollo", "label": "x", "secret": PLAINTEXT, "x": 1},
+            headers=admin,
+        ),
+        await api.post(team.url("/credentials"), json={"provider": "apollo", "secret": REPLACEMENT}, headers=admin),
         await api.patch(url, json={"secret": PLAINTEXT, "label": "\x00"}, headers=admin),
-        await api.patch(f"{team.base}/{team.workspace}", json={"secret": PLAINTEXT}, headers=admin),
+        await api.patch(f"{team.url('/credentials')}/{team.workspace}", json={"secret": PLAINTEXT}, headers=admin),
         await api.patch(url, json={"secret": REPLACEMENT}, headers=team.member.headers),
         await api.patch(url, json={"secret": REPLACEMENT}, headers=outsider.headers),
-        await api.post(team.base, content=b'{"secret": "' + PLAINTEXT.encode() + b'"', headers=admin),
-        await api.get(team.audit, params={"limit": 200}, headers=admin),
+        await api.post(team.url("/credentials"), content=b'{"secret": "' + PLAINTEXT.encode() + b'"', headers=admin),
+        await api.get(team.url("/audit-log"), params={"limit": 200}, headers=admin),
     ]
     responses.append(await api.delete(url, headers=admin))
-    responses.append(await api.get(team.audit, params={"limit": 200}, headers=admin))
+    responses.append(await api.get(team.url("/audit-log"), params={"limit": 200}, headers=admin))
     statuses = [201, 200, 200, 200, 200, 422, 422, 422, 422, 422, 422, 404, 403, 404, 400, 200, 204, 200]
     assert [r.status_code for r in responses] == statuses
     tokens = [a.access_token for a in (team.owner, team.admin, team.member, team.viewer, outsider)]
@@ -88,7 +101,9 @@ async def test_postgres_holds_only_ciphertext(
 ) -> None:
     team, _, _ = await exercise(pg_client)
     survivor = await pg_client.post(
-        team.base, json={"provider": "hunter", "label": "Kept", "secret": PLAINTEXT}, headers=team.owner.headers
+        team.url("/credentials"),
+        json={"provider": "hunter", "label": "Kept", "secret": PLAINTEXT},
+        headers=team.owner.headers,
     )
     assert survivor.status_code == 201, survivor.text
 

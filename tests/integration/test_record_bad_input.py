@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.api import assert_error
-from tests.integration.test_http_records import create, listed, make_team
+from tests.api import assert_error, make_team
+from tests.integration.test_http_records import create, listed
 
 PERSON = {"kind": "person", "inputs": {"email": "ann@acme.com"}}
 CREATE_CASES: dict[str, tuple[Any, str]] = {
@@ -60,11 +60,11 @@ def assert_rejected(response: Any, field: str) -> None:
 
 @pytest.mark.parametrize("case", list(CREATE_CASES))
 async def test_bad_create_bodies_are_422_and_write_nothing(api: Any, case: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     before = [await create(api, team)]
     body, field = CREATE_CASES[case]
 
-    response = await api.post(team.base, json=body, headers=team.member.headers)
+    response = await api.post(team.url("/records"), json=body, headers=team.member.headers)
 
     assert_rejected(response, field)
     assert await listed(api, team) == before
@@ -72,11 +72,11 @@ async def test_bad_create_bodies_are_422_and_write_nothing(api: Any, case: str) 
 
 @pytest.mark.parametrize("case", list(PATCH_CASES))
 async def test_bad_patch_bodies_are_422_and_write_nothing(api: Any, case: str) -> None:
-    team = await make_team(api)
+    team = await make_team(api, "Records")
     created = await create(api, team)
     body, field = PATCH_CASES[case]
 
-    response = await api.patch(f"{team.base}/{created['id']}", json=body, headers=team.member.headers)
+    response = await api.patch(f"{team.url('/records')}/{created['id']}", json=body, headers=team.member.headers)
 
     assert_rejected(response, field)
     assert await listed(api, team) == [created]
@@ -87,9 +87,9 @@ async def test_bad_patch_bodies_are_422_and_write_nothing(api: Any, case: str) -
     [("GET", "/not-a-uuid"), ("PATCH", "/123"), ("DELETE", "/{id}x"), ("GET", "/00000000-0000-0000-0000-000000000000")],
 )
 async def test_unknown_or_malformed_record_ids_are_404(client: Any, method: str, path: str) -> None:
-    team = await make_team(client)
+    team = await make_team(client, "Records")
     created = await create(client, team)
-    url = team.base + path.format(id=created["id"])
+    url = team.url("/records") + path.format(id=created["id"])
     response = await client.request(method, url, json={"inputs": {"firstName": "x"}}, headers=team.member.headers)
     assert_error(response, 404, "NOT_FOUND")
     assert await listed(client, team) == [created]
