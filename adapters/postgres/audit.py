@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -9,11 +8,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection, connection
+from adapters.postgres.readers import LAST_CURSOR
 from domain.audit import AuditEntry
 from domain.pagination import Cursor, Page, PageRequest, page_of
 
 # Keyset bound for the first page of a newest-first list: after every row.
-_LAST = Cursor(created_at=datetime.max.replace(tzinfo=UTC), id=UUID(int=(1 << 128) - 1))
 
 AUDIT_COLUMNS = "id, workspace_id, actor_id, action, target_type, target_id, details, created_at"
 INSERT_AUDIT_ENTRY = f"""
@@ -69,7 +68,7 @@ class PostgresAuditLogReader:
         self._pool = pool
 
     async def list_for_workspace(self, workspace_id: UUID, page: PageRequest) -> Page[AuditEntry]:
-        before = page.after or _LAST
+        before = page.after or LAST_CURSOR
         params = {"ws": workspace_id, "before_ts": before.created_at, "before_id": before.id, "limit": page.limit + 1}
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(LIST_AUDIT_LOG, params)).fetchall()

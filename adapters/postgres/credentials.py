@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -8,11 +7,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection, connection
+from adapters.postgres.readers import LAST_CURSOR
 from domain.credentials import Credential, SealedSecret
 from domain.pagination import Cursor, Page, PageRequest, page_of
 
 # Keyset bound for the first page of a newest-first list: after every row.
-_LAST = Cursor(created_at=datetime.max.replace(tzinfo=UTC), id=UUID(int=(1 << 128) - 1))
 
 CREDENTIAL_COLUMNS = (
     "id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4,"
@@ -136,7 +135,7 @@ class PostgresCredentialReader:
         return credential_from_row(row) if row else None
 
     async def list_for_workspace(self, workspace_id: UUID, page: PageRequest) -> Page[Credential]:
-        before = page.after or _LAST
+        before = page.after or LAST_CURSOR
         params = {"ws": workspace_id, "before_ts": before.created_at, "before_id": before.id, "limit": page.limit + 1}
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(LIST_CREDENTIALS, params)).fetchall()

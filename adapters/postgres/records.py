@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -9,13 +9,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection, connection
+from adapters.postgres.readers import LAST_CURSOR
 from domain.enrichment import EntityKind
 from domain.pagination import Cursor, Page, PageRequest, page_of
 from domain.records import Provenance, Record, RecordStatus
 from ports.records import RecordFilter
 
 # Keyset bound for the first page of a newest-first list: after every row.
-_LAST = Cursor(created_at=datetime.max.replace(tzinfo=UTC), id=UUID(int=(1 << 128) - 1))
 
 RECORD_COLUMNS = "id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at"
 INSERT_RECORD = f"""
@@ -131,7 +131,7 @@ class PostgresRecordReader:
         return record_from_row(row) if row else None
 
     async def list(self, workspace_id: UUID, page: PageRequest, where: RecordFilter) -> Page[Record]:
-        before = page.after or _LAST
+        before = page.after or LAST_CURSOR
         params = {
             "ws": workspace_id,
             "kind": where.kind.value if where.kind else None,
