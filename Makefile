@@ -37,6 +37,7 @@ test: lint types imports
 # Benchmarks of QUALITY.md; each prints JSON lines with ratios against a baseline of the same run.
 bench: install
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.ledger
+	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.job_throughput
 	$(BIN)/python -m tests.bench.credits_wasted
 
 clean:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -23,10 +25,10 @@ from application.credit.release_stale_reservations import (
     ReleaseStaleReservationsCommand,
 )
 from domain.errors import DomainError
-from entrypoints.config import ConfigError, Settings, load_settings
+from entrypoints.config import ConfigError, Settings, env_name, load_settings
 from entrypoints.ioc import build_container
 from entrypoints.key_rotation import rotate_keys
-from entrypoints.local_services import EmbeddedPostgres
+from entrypoints.local_services import EmbeddedPostgres, TemporalDevServer
 from entrypoints.sandbox import fake_providers
 
 log = structlog.get_logger("cascade.cli")
@@ -60,7 +62,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def dev(settings: Settings, *, sandbox: bool = False) -> None:
-    """Local profile on embedded PostgreSQL kept under the data dir; Ctrl-C stops everything."""
+    """Local profile on embedded PostgreSQL and a Temporal dev server kept under the data dir,
+    with a job worker beside the API; Ctrl-C stops everything."""
     # uvicorn re-raises the signal that stopped it; as KeyboardInterrupt it still reaches `finally`.
     signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
@@ -74,9 +77,37 @@ def dev(settings: Settings, *, sandbox: bool = False) -> None:
             overrides["database_url"] = postgres.start()
             stack.callback(log.info, "stopped_embedded_postgres")
             stack.callback(postgres.stop)
+        if not settings.temporal_address:
+            temporal = TemporalDevServer(
+                Path(settings.data_dir) / "temporal" / "dev.db", settings.embedded_temporal_port
+            )
+            log.info("starting_temporal_dev_server", port=temporal.port)
+            overrides["temporal_address"] = temporal.start(log_file=Path(settings.data_dir) / "temporal" / "server.log")
+            stack.callback(log.info, "stopped_temporal_dev_server")
+            stack.callback(temporal.stop)
         settings = load_settings(None, **overrides)
         run_migrations(settings)
+        stack.callback(_stop, _start_worker(overrides))
         serve(settings)
+
+
+def _start_worker(overrides: dict[str, object]) -> subprocess.Popen[bytes]:
+    """`cascade worker` with this process's settings and the services `dev` started."""
+    env = dict(os.environ) | {env_name(name): str(value) for name, value in overrides.items()}
+    process = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env)
+    log.info("started_worker", pid=process.pid)
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log.info("stopped_worker", pid=process.pid)
 
 
 def make_admin(settings: Settings, email: str, revoke: bool) -> None:
@@ -114,7 +145,10 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the REST API (settings from CASCADE_* variables)")
     commands.add_parser("migrate", help="apply pending PostgreSQL migrations")
-    dev_command = commands.add_parser("dev", help="embedded PostgreSQL + migrations + API: what `make run` runs")
+    commands.add_parser("worker", help="run enrichment jobs from the Temporal task queue (CASCADE_TEMPORAL_ADDRESS)")
+    dev_command = commands.add_parser(
+        "dev", help="embedded PostgreSQL and Temporal + migrations + a worker + the API: what `make run` runs"
+    )
     dev_command.add_argument(
         "--sandbox", action="store_true", help="use the local fake Apollo, Hunter and Clearbit as providers"
     )
@@ -142,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             serve(settings)
         elif args.command == "migrate":
             run_migrations(settings)
+        elif args.command == "worker":
+            from entrypoints.worker.main import run_worker
+
+            asyncio.run(run_worker(settings))
         elif args.command == "dev":
             dev(settings, sandbox=args.sandbox)
         elif args.command == "credits":

@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     starter_credits: int = 100
     data_dir: str = str(PROJECT_ROOT / ".cascade")
     embedded_postgres_port: int = 54329
+    embedded_temporal_port: int = 57233  # `cascade dev` only, when CASCADE_TEMPORAL_ADDRESS is empty
     migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
     # Provider endpoints (point them at the fakes of tests/fakes for a sandbox) and optional platform keys.
     provider_apollo_base_url: str = "https://api.apollo.io/api/v1"
@@ -63,6 +64,15 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     provider_apollo_api_key: str = ""
     provider_hunter_api_key: str = ""
     provider_clearbit_api_key: str = ""
+    # Jobs: on Temporal when an address is set (required in production), else inline in the API process.
+    temporal_address: str = ""
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "enrichment"
+    job_batch_size: int = 100
+    job_concurrency: int = 32
+    job_parallel_batches: int = 4
+    job_heartbeat_timeout_seconds: float = 30.0
+    job_batch_attempts: int = 5
 
     def __repr__(self) -> str:
         """Settings may be logged or shown in a traceback: secrets never are."""
@@ -75,6 +85,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         _check_range("port", self.port, 1, 65535)
         _check_range("embedded_postgres_port", self.embedded_postgres_port, 1, 65535)
+        _check_range("embedded_temporal_port", self.embedded_temporal_port, 1, 65535)
         _check_range("database_pool_min", self.database_pool_min, 0, 1000)
         _check_range("database_pool_max", self.database_pool_max, 1, 1000)
         _check_range("max_json_body_bytes", self.max_json_body_bytes, 1024, 1 << 30)
@@ -84,6 +95,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
         _check_range("starter_credits", self.starter_credits, 0, 1_000_000_000)
         _check_range("provider_timeout_seconds", self.provider_timeout_seconds, 0.1, 120)
+        _check_range("job_batch_size", self.job_batch_size, 1, 1000)
+        _check_range("job_concurrency", self.job_concurrency, 1, 1024)
+        _check_range("job_parallel_batches", self.job_parallel_batches, 1, 64)
+        _check_range("job_heartbeat_timeout_seconds", self.job_heartbeat_timeout_seconds, 1, 3600)
+        _check_range("job_batch_attempts", self.job_batch_attempts, 1, 100)
         if self.database_pool_min > self.database_pool_max:
             raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
         if self.encryption_keys:
@@ -102,6 +118,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("is required by the production profile - at `$.redis_url`")
         if not self.encryption_keys:
             raise ValueError("is required by the production profile - at `$.encryption_keys`")
+        if not self.temporal_address:
+            raise ValueError("is required by the production profile - at `$.temporal_address`")
 
 
 def _check_keyring(value: str) -> None:

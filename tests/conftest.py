@@ -16,11 +16,14 @@ import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
+from redis import Redis as SyncRedis
 
 from adapters.memory.attempts import MemoryAttemptReader
 from adapters.memory.audit import MemoryAuditLogReader
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
+from adapters.memory.events import MemoryEventReader
+from adapters.memory.jobs import MemoryJobReader
 from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
 from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
@@ -29,6 +32,8 @@ from adapters.postgres.attempts import PostgresAttemptReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
 from adapters.postgres.credit_reader import PostgresCreditReader
+from adapters.postgres.events import PostgresEventReader
+from adapters.postgres.jobs import PostgresJobReader
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
@@ -40,6 +45,8 @@ from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader
+from ports.events import EventReader
+from ports.jobs import JobReader
 from ports.readers import TeamReader, UserReader, WorkspaceReader
 from ports.records import RecordReader
 from ports.unit_of_work import UnitOfWork
@@ -51,8 +58,15 @@ FAST_HASHING = {"password_hash_memory_kib": 64}
 TEST_KEYS = {"encryption_keys": "test:" + base64.b64encode(b"cascade test key, 32 bytes long!").decode()}
 
 
+# Providers default to a closed local port: no test ever calls a real provider API.
+NO_PROVIDERS = {
+    f"provider_{name}_base_url": "http://127.0.0.1:9"
+    for name in ("apollo", "hunter", "clearbit_person", "clearbit_company")
+}
+
+
 def test_settings(**overrides: Any) -> Settings:
-    return load_settings({}, **{"profile": "memory", **FAST_HASHING, **TEST_KEYS, **overrides})
+    return load_settings({}, **{"profile": "memory", **FAST_HASHING, **TEST_KEYS, **NO_PROVIDERS, **overrides})
 
 
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
@@ -72,6 +86,22 @@ def redis_url() -> str:
     if not url:
         pytest.fail("TEST_REDIS_URL is not set: run the suite with `make test` (it starts Redis)")
     return url
+
+
+@pytest.fixture(scope="session")
+def temporal_address() -> str:
+    address = os.environ.get("TEST_TEMPORAL_ADDRESS")
+    if not address:
+        pytest.fail("TEST_TEMPORAL_ADDRESS is not set: run the suite with `make test` (it starts Temporal)")
+    return address
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> str:
+    """Redis emptied for this test: circuit breakers and limits start fresh."""
+    with SyncRedis.from_url(redis_url) as client:
+        client.flushdb()
+    return redis_url
 
 
 async def create_database(server_url: str, name: str) -> str:
@@ -127,6 +157,8 @@ class Backend:
     audit: AuditLogReader
     records: RecordReader
     attempts: AttemptReader
+    jobs: JobReader
+    events: EventReader
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -144,6 +176,8 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             audit=MemoryAuditLogReader(store),
             records=MemoryRecordReader(store),
             attempts=MemoryAttemptReader(store),
+            jobs=MemoryJobReader(store),
+            events=MemoryEventReader(store),
         )
     pool: AsyncConnectionPool = request.getfixturevalue("clean_pool")
     return Backend(
@@ -157,6 +191,8 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         audit=PostgresAuditLogReader(pool),
         records=PostgresRecordReader(pool),
         attempts=PostgresAttemptReader(pool),
+        jobs=PostgresJobReader(pool),
+        events=PostgresEventReader(pool),
     )
 
 
@@ -174,8 +210,8 @@ def api(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-async def pg_client(migrated_url: str, redis_url: str, clean_pool: AsyncConnectionPool) -> AsyncIterator[Any]:
+async def pg_client(migrated_url: str, clean_redis: str, clean_pool: AsyncConnectionPool) -> AsyncIterator[Any]:
     """The API on the local profile: real PostgreSQL and Redis."""
-    settings = test_settings(profile="local", database_url=migrated_url, redis_url=redis_url)
+    settings = test_settings(profile="local", database_url=migrated_url, redis_url=clean_redis)
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client

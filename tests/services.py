@@ -1,10 +1,11 @@
-"""Run a command beside throwaway PostgreSQL and Redis servers, then stop them.
+"""Run a command beside throwaway PostgreSQL, Redis and Temporal servers, then stop them.
 
     python -m tests.services -- pytest -q
 
-Both listen on free loopback ports, keep their data in a temporary folder and
-are stopped (by data directory and by PID) however the command ends. The
-command sees TEST_POSTGRES_URL and TEST_REDIS_URL.
+They listen on free loopback ports, keep their data in a temporary folder (or
+memory) and are stopped (by data directory and by PID) however the command
+ends. The command sees TEST_POSTGRES_URL, TEST_REDIS_URL and
+TEST_TEMPORAL_ADDRESS.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from entrypoints.local_services import EmbeddedPostgres, free_port
+from entrypoints.local_services import EmbeddedPostgres, TemporalDevServer, free_port
 
 
 def valkey_binary() -> str:
@@ -79,13 +80,20 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="cascade-test-") as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "postgres", free_port(), durable=False)
         redis = ThrowawayRedis(Path(tmp) / "redis")
+        temporal = TemporalDevServer(None, free_port())
         try:
-            env = dict(os.environ, TEST_POSTGRES_URL=postgres.start(), TEST_REDIS_URL=redis.start())
-            print(f"test services: postgres {postgres.url}  redis {redis.url}", flush=True)
+            env = dict(
+                os.environ,
+                TEST_POSTGRES_URL=postgres.start(),
+                TEST_REDIS_URL=redis.start(),
+                TEST_TEMPORAL_ADDRESS=temporal.start(log_file=Path(tmp) / "temporal.log"),
+            )
+            print(f"test services: postgres {postgres.url}  redis {redis.url}  temporal {temporal.address}", flush=True)
             return subprocess.call(command, env=env)
         except KeyboardInterrupt:
             return 130
         finally:
+            temporal.stop()
             redis.stop()
             postgres.stop()
 

@@ -22,6 +22,10 @@ class MemoryRecordRepository:
             raise conflict(self._t, "record already exists")
         self._t.records[record.id] = deepcopy(record)
 
+    async def add_many(self, records: list[Record]) -> None:
+        for record in records:
+            await self.add(record)
+
     async def get_for_update(self, workspace_id: UUID, record_id: UUID) -> Record | None:
         record = self._t.records.get(record_id)
         return deepcopy(record) if record and record.workspace_id == workspace_id else None
@@ -61,6 +65,10 @@ class MemoryRecordReader:
     async def get(self, workspace_id: UUID, record_id: UUID) -> Record | None:
         record = self._store.tables.records.get(record_id)
         return deepcopy(record) if record and record.workspace_id == workspace_id else None
+
+    async def get_many(self, workspace_id: UUID, record_ids: list[UUID]) -> list[Record]:
+        found = (self._store.tables.records.get(i) for i in set(record_ids))
+        return [deepcopy(r) for r in found if r is not None and r.workspace_id == workspace_id]
 
     async def list(self, workspace_id: UUID, page: PageRequest, where: RecordFilter) -> Page[Record]:
         found = [

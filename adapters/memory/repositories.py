@@ -81,6 +81,10 @@ class MemoryWorkspaceRepository:
             del self._t.records[record_id]
         for attempt_id in [k for k, a in self._t.attempts.items() if a.workspace_id == workspace_id]:
             del self._t.attempts[attempt_id]
+        for job_id in [k for k, j in self._t.jobs.items() if j.workspace_id == workspace_id]:
+            del self._t.jobs[job_id]
+        for item_key in [k for k, i in self._t.job_items.items() if i.workspace_id == workspace_id]:
+            del self._t.job_items[item_key]
 
 
 class MemoryMembershipRepository:

@@ -15,8 +15,10 @@ from uuid import UUID
 from domain.audit import AuditEntry
 from domain.credentials import Credential
 from domain.credits import CreditAccount, LedgerEntry, Reservation
+from domain.events import Event
 from domain.identity import User
 from domain.invitations import Invitation
+from domain.jobs import Job, JobItem
 from domain.records import Record
 from domain.sessions import RefreshToken
 from domain.waterfall import RecordedAttempt
@@ -38,6 +40,9 @@ class Tables:
     audit_log: dict[UUID, AuditEntry] = field(default_factory=dict)
     records: dict[UUID, Record] = field(default_factory=dict)
     attempts: dict[UUID, RecordedAttempt] = field(default_factory=dict)
+    jobs: dict[UUID, Job] = field(default_factory=dict)
+    job_items: dict[tuple[UUID, int], JobItem] = field(default_factory=dict)  # by (job, position)
+    events: dict[UUID, Event] = field(default_factory=dict)
     # Set by a failed statement: like PostgreSQL, the transaction can then only roll back.
     aborted: bool = False
 
@@ -56,6 +61,9 @@ class Tables:
             audit_log=dict(self.audit_log),
             records=dict(self.records),
             attempts=dict(self.attempts),
+            jobs=dict(self.jobs),
+            job_items=dict(self.job_items),
+            events=dict(self.events),
         )
 
 

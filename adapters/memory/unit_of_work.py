@@ -7,6 +7,8 @@ from adapters.memory.attempts import MemoryAttemptLog
 from adapters.memory.audit import MemoryAuditLogRepository
 from adapters.memory.credentials import MemoryCredentialRepository
 from adapters.memory.credits import MemoryCreditLedger
+from adapters.memory.events import MemoryEventOutbox
+from adapters.memory.jobs import MemoryJobRepository
 from adapters.memory.records import MemoryRecordRepository
 from adapters.memory.repositories import (
     MemoryInvitationRepository,
@@ -34,6 +36,8 @@ class MemoryUnitOfWork:
         self.audit = MemoryAuditLogRepository(tables)
         self.records = MemoryRecordRepository(tables)
         self.attempts = MemoryAttemptLog(tables)
+        self.jobs = MemoryJobRepository(tables)
+        self.events = MemoryEventOutbox(tables)
 
     async def __aenter__(self) -> Self:
         await self._store.write_lock.acquire()

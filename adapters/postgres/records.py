@@ -24,6 +24,7 @@ VALUES (%(id)s, %(workspace_id)s, %(kind)s, %(inputs)s, %(fields)s, %(provenance
         %(created_at)s, %(updated_at)s, %(domain)s)
 """
 SELECT_RECORD = f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = %(id)s"
+SELECT_RECORDS = f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s)"
 SELECT_RECORD_FOR_UPDATE = SELECT_RECORD + " FOR UPDATE"
 SAVE_RECORD = """
 UPDATE records
@@ -90,22 +91,30 @@ def _content_params(record: Record) -> dict[str, Any]:
     }
 
 
+def _insert_params(record: Record) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "workspace_id": record.workspace_id,
+        "kind": record.kind.value,
+        "created_at": record.created_at,
+        **_content_params(record),
+    }
+
+
 class PostgresRecordRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def add(self, record: Record) -> None:
         with unique_violation_as_conflict("record already exists"):
-            await self._conn.execute(
-                INSERT_RECORD,
-                {
-                    "id": record.id,
-                    "workspace_id": record.workspace_id,
-                    "kind": record.kind.value,
-                    "created_at": record.created_at,
-                    **_content_params(record),
-                },
-            )
+            await self._conn.execute(INSERT_RECORD, _insert_params(record))
+
+    async def add_many(self, records: list[Record]) -> None:
+        if not records:
+            return
+        with unique_violation_as_conflict("record already exists"):
+            async with self._conn.cursor() as cursor:
+                await cursor.executemany(INSERT_RECORD, [_insert_params(r) for r in records])
 
     async def get_for_update(self, workspace_id: UUID, record_id: UUID) -> Record | None:
         row = await (
@@ -129,6 +138,13 @@ class PostgresRecordReader:
         async with connection(self._pool) as conn:
             row = await (await conn.execute(SELECT_RECORD, {"ws": workspace_id, "id": record_id})).fetchone()
         return record_from_row(row) if row else None
+
+    async def get_many(self, workspace_id: UUID, record_ids: list[UUID]) -> list[Record]:
+        if not record_ids:
+            return []
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(SELECT_RECORDS, {"ws": workspace_id, "ids": record_ids})).fetchall()
+        return [record_from_row(r) for r in rows]
 
     async def list(self, workspace_id: UUID, page: PageRequest, where: RecordFilter) -> Page[Record]:
         before = page.after or LAST_CURSOR

@@ -10,7 +10,9 @@ from adapters.postgres.attempts import PostgresAttemptLog
 from adapters.postgres.audit import PostgresAuditLogRepository
 from adapters.postgres.credentials import PostgresCredentialRepository
 from adapters.postgres.credits import PostgresCreditLedger
+from adapters.postgres.events import PostgresEventOutbox
 from adapters.postgres.identity import PostgresRefreshTokenRepository, PostgresUserRepository
+from adapters.postgres.jobs import PostgresJobRepository
 from adapters.postgres.pool import Connection
 from adapters.postgres.records import PostgresRecordRepository
 from adapters.postgres.team import PostgresInvitationRepository, PostgresMembershipRepository
@@ -48,6 +50,8 @@ class PostgresUnitOfWork:
         self.audit = PostgresAuditLogRepository(conn)
         self.records = PostgresRecordRepository(conn)
         self.attempts = PostgresAttemptLog(conn)
+        self.jobs = PostgresJobRepository(conn)
+        self.events = PostgresEventOutbox(conn)
         return self
 
     async def __aexit__(

@@ -41,7 +41,13 @@ Change = Callable[[BreakerState, float], tuple[T, BreakerState]]
 class RedisCircuitBreaker:
     """Shared by every process: the rules of `domain.circuit_breaker` applied to a state kept
     in Redis, written by compare-and-set. Time is the Redis server's unless a clock is given
-    (tests, or a clock all processes share). When Redis fails, the in-process fallback decides."""
+    (tests, or a clock all processes share). When Redis fails, the in-process fallback decides.
+
+    Results are group-committed: while one write of a provider's state is in flight, the
+    results that arrive meanwhile wait in this process and go in the next write, all at
+    once. Dozens of concurrent calls then cost a few writes instead of racing each other
+    (compare-and-set retries with back-off) for one write each.
+    """
 
     def __init__(
         self,
@@ -61,6 +67,8 @@ class RedisCircuitBreaker:
         self._attempts = attempts
         self._read = client.register_script(READ)
         self._compare_and_set = client.register_script(COMPARE_AND_SET)
+        self._pending: dict[str, list[bool]] = {}
+        self._writing: set[str] = set()
 
     async def allow(self, provider: str) -> bool:
         try:
@@ -71,12 +79,29 @@ class RedisCircuitBreaker:
             return await self._fallback.allow(provider)
 
     async def record(self, provider: str, success: bool) -> None:
+        self._pending.setdefault(provider, []).append(success)
+        if provider in self._writing:
+            return  # the write in flight takes it along on its next round
+        self._writing.add(provider)
         try:
-            # one result lost to heavy contention barely moves a window of many
-            await self._change(provider, lambda s, now: (None, rules.record(self._policy, s, success, now)), None)
+            while results := self._pending.pop(provider, []):
+                await self._record_all(provider, results)
+        finally:
+            self._writing.discard(provider)
+
+    async def _record_all(self, provider: str, results: list[bool]) -> None:
+        def apply(state: BreakerState, now: float) -> tuple[None, BreakerState]:
+            for success in results:
+                state = rules.record(self._policy, state, success, now)
+            return None, state
+
+        try:
+            # results lost to heavy contention barely move a window of many
+            await self._change(provider, apply, None)
         except (RedisError, OSError) as exc:
             log.warning("circuit_breaker_degraded", provider=provider, error=type(exc).__name__)
-            await self._fallback.record(provider, success)
+            for success in results:
+                await self._fallback.record(provider, success)
 
     async def snapshot(self, provider: str) -> CircuitView:
         try:

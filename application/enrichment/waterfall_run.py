@@ -90,12 +90,22 @@ class WaterfallRun:
         self._freshness = freshness
 
     async def __call__(
-        self, record: Record, wanted: frozenset[str], order: list[ProviderSpec], *, run_id: str, max_credits: int | None
+        self,
+        record: Record,
+        wanted: frozenset[str],
+        order: list[ProviderSpec],
+        *,
+        run_id: str,
+        max_credits: int | None,
+        reservation: UUID | None = None,
     ) -> WaterfallResult:
+        """With `reservation` (a job's), calls are charged against it and nothing is reserved or released here."""
         ceiling = max_credits if max_credits is not None else sum(spec.credit_cost for spec in order)
         missing = set(wanted - record.fields.keys())
         result = WaterfallResult(wanted=wanted, had=frozenset(wanted - missing))
-        reservation = await self._reserve(record, run_id, ceiling) if ceiling and missing else None
+        owned = reservation is None and ceiling > 0 and bool(missing)
+        if owned:
+            reservation = await self._reserve(record, run_id, ceiling)
         inputs, tried, unavailable = dict(record.inputs), set[str](), set[str]()
         try:
             while missing:
@@ -111,9 +121,13 @@ class WaterfallRun:
                 if spec is None:
                     break
                 tried.add(spec.name)
-                attempt, answer = await self._attempt(spec, record, inputs, missing)
+                attempt, answer, fresh = await self._attempt(spec, record, inputs, missing)
                 if attempt.credits and reservation is not None:
                     await self._charge(record, run_id, spec.name, attempt.credits, reservation)
+                if fresh is not None:
+                    # Cached only once paid for: a run that dies between the call and the charge asks
+                    # again when retried (and pays once, under the same key), never reads it back for free.
+                    await self._cache.put(record.workspace_id, *fresh, self._clock.now())
                 if answer is not None:
                     kept = accept(answer.fields, missing)
                     at = self._clock.now()
@@ -128,7 +142,7 @@ class WaterfallRun:
                     attempt = replace(attempt, fields=tuple(sorted(kept)))
                 result.attempts.append(attempt)
         finally:
-            if reservation is not None:
+            if owned and reservation is not None:
                 await self._release(record, run_id, reservation)
         return result
 
@@ -150,25 +164,27 @@ class WaterfallRun:
 
     async def _attempt(
         self, spec: ProviderSpec, record: Record, inputs: dict[str, str], missing: set[str]
-    ) -> tuple[Attempt, ProviderResult | None]:
+    ) -> tuple[Attempt, ProviderResult | None, tuple[str, ProviderResult] | None]:
+        """What was asked, the answer to use (hits and misses) and, for a fresh call, what to cache under which key."""
         provider = self._directory.provider(spec.name)
         if provider is None:
-            return _skipped(spec, "no adapter"), None
+            return _skipped(spec, "no adapter"), None, None
         query = ProviderQuery(kind=record.kind, inputs=inputs, wanted=frozenset(missing))
         key = lookup_key(spec.name, query)
         cached = await self._cache.get(record.workspace_id, key, self._clock.now() - self._freshness)
         if cached is not None:
-            return Attempt(
+            attempt = Attempt(
                 provider=spec.name, outcome=cached.outcome.value, latency_ms=0.0, credits=0, cached=True, fields=()
-            ), cached
+            )
+            return attempt, cached, None
         try:
             api_key = await self._keys.key_for(record.workspace_id, spec.name)
         except SecretUnreadable:
-            return _skipped(spec, "the stored credential cannot be decrypted with the configured keys"), None
+            return _skipped(spec, "the stored credential cannot be decrypted with the configured keys"), None, None
         if api_key is None:
-            return _skipped(spec, "no credential for this provider"), None
+            return _skipped(spec, "no credential for this provider"), None, None
         if not await self._breaker.allow(spec.name):  # asked last: an allowed call is always recorded
-            return _skipped(spec, "circuit open"), None
+            return _skipped(spec, "circuit open"), None, None
         started = time.perf_counter()
         answer = ProviderResult(outcome=Outcome.TRANSIENT, detail="the adapter failed")
         try:
@@ -177,7 +193,6 @@ class WaterfallRun:
             await self._breaker.record(spec.name, answer.outcome is not Outcome.TRANSIENT)
         answer = replace(answer, fields=storable(answer.fields))
         latency = round((time.perf_counter() - started) * 1000, 2)
-        await self._cache.put(record.workspace_id, key, answer, self._clock.now())
         attempt = Attempt(
             provider=spec.name,
             outcome=answer.outcome.value,
@@ -187,7 +202,7 @@ class WaterfallRun:
             fields=(),
             detail=answer.detail,
         )
-        return attempt, answer if answer.outcome in ANSWERED else None
+        return attempt, answer if answer.outcome in ANSWERED else None, (key, answer)
 
     async def _reserve(self, record: Record, run_id: str, amount: int) -> UUID:
         # Named by the run, so a retried run replays its reservation instead of conflicting with it.

@@ -19,6 +19,7 @@ from entrypoints.http.controllers.credentials import CredentialController
 from entrypoints.http.controllers.credits import CreditController
 from entrypoints.http.controllers.enrichment import EnrichmentController, ProviderController
 from entrypoints.http.controllers.invitations import InvitationAcceptController, InvitationController
+from entrypoints.http.controllers.jobs import JobController
 from entrypoints.http.controllers.ops import OpsController
 from entrypoints.http.controllers.records import RecordController
 from entrypoints.http.controllers.team import TeamController
@@ -58,6 +59,7 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             CreditController,
             ProviderController,
             EnrichmentController,
+            JobController,
             RecordController,
         ],
     )

@@ -292,3 +292,68 @@ async def test_get_for_update_holds_the_record_until_the_transaction_ends(backen
 
     _, seen = await asyncio.gather(holder(), competitor())
     assert seen == replace(record, status=RecordStatus.ENRICHING)
+
+
+async def test_add_many_adds_them_all_in_one_unit_of_work(backend: Backend) -> None:
+    owner = new_user()
+    workspace, other = new_workspace(owner), new_workspace(owner)
+    await persist(backend, owner, workspace, other)
+    fields, provenance = enriched_person()
+    records = [
+        new_record(workspace, fields=fields, provenance=provenance, status=RecordStatus.ENRICHED),
+        new_record(workspace, kind=EntityKind.COMPANY, inputs={"domain": "Initech.com"}, fields=enriched_company()),
+        *(new_record(workspace, created_at=BASE + timedelta(seconds=n)) for n in range(5)),
+        new_record(other),
+    ]
+
+    async with backend.uow() as uow:
+        await uow.records.add_many(records)
+        await uow.records.add_many([])
+        await uow.commit()
+
+    for record in records:
+        assert await backend.records.get(record.workspace_id, record.id) == record
+    initech = await backend.records.list(workspace.id, PageRequest(), RecordFilter(domain="initech.com"))
+    assert initech.items == [records[1]]
+
+
+async def test_add_many_with_a_taken_id_is_a_conflict_and_keeps_nothing(backend: Backend) -> None:
+    owner = new_user()
+    workspace = new_workspace(owner)
+    await persist(backend, owner, workspace)
+    taken = new_record(workspace)
+    await store_records(backend, taken)
+    fresh = [new_record(workspace), new_record(workspace)]
+    twice = new_record(workspace)
+
+    async with backend.uow() as uow:
+        with pytest.raises(Conflict):
+            await uow.records.add_many([*fresh, replace(new_record(workspace), id=taken.id)])
+        await uow.commit()
+    async with backend.uow() as uow:
+        with pytest.raises(Conflict):
+            await uow.records.add_many([twice, replace(new_record(workspace), id=twice.id)])
+        await uow.commit()
+
+    assert await backend.records.get(workspace.id, taken.id) == taken
+    assert await backend.records.get_many(workspace.id, [r.id for r in [*fresh, twice]]) == []
+
+
+async def test_get_many_returns_the_workspaces_records_among_the_ids(backend: Backend) -> None:
+    owner = new_user()
+    workspace, other = new_workspace(owner), new_workspace(owner)
+    await persist(backend, owner, workspace, other)
+    mine = [new_record(workspace, kind=EntityKind.COMPANY, fields=enriched_company()), new_record(workspace)]
+    unasked, theirs = new_record(workspace), new_record(other)
+    await store_records(backend, *mine, unasked, theirs)
+    ids = [mine[0].id, theirs.id, uuid4(), mine[1].id, mine[0].id]
+
+    found = await backend.records.get_many(workspace.id, ids)
+
+    assert sorted(found, key=lambda r: r.id) == sorted(mine, key=lambda r: r.id)
+    assert await backend.records.get_many(other.id, ids) == [theirs]
+    assert await backend.records.get_many(workspace.id, []) == []
+    assert await backend.records.get_many(workspace.id, [uuid4()]) == []
+    copy = (await backend.records.get_many(workspace.id, [mine[0].id]))[0]
+    copy.fields["technologies"].append("mutated")  # type: ignore[union-attr]
+    assert await backend.records.get_many(workspace.id, [mine[0].id]) == [mine[0]]

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -48,6 +49,12 @@ def wait_until_ready(base: str, process: subprocess.Popen[bytes], timeout: float
             pass
         time.sleep(0.1)
     raise AssertionError("the server never became ready")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int:
@@ -101,6 +108,7 @@ def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_pat
         CASCADE_DATA_DIR=str(tmp_path),
         CASCADE_PORT=str(port),
         CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()),
+        CASCADE_EMBEDDED_TEMPORAL_PORT=str(free_port()),
         CASCADE_ENCRYPTION_KEYS="",  # the development key of one machine, kept in the data dir
     )
     process = subprocess.Popen([CASCADE, "dev"], env=env)
@@ -115,13 +123,19 @@ def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_pat
     pgdata = tmp_path / "postgres" / "pgdata"
     assert (pgdata / "PG_VERSION").exists(), "the embedded database lives in the data dir"
     assert not (pgdata / "postmaster.pid").exists(), "Ctrl-C must stop the embedded PostgreSQL too"
+    assert (tmp_path / "temporal" / "dev.db").exists(), "the Temporal dev server keeps its state in the data dir"
+    assert not port_open(int(env["CASCADE_EMBEDDED_TEMPORAL_PORT"])), "Ctrl-C must stop the Temporal dev server too"
     assert (tmp_path / "dev-encryption-keys").stat().st_mode & 0o777 == 0o600, "the development key lives there too"
 
 
 def test_cascade_dev_sandbox_enriches_from_the_fake_providers(tmp_path: Path) -> None:
     port = free_port()
     env = base_env(
-        CASCADE_DATA_DIR=str(tmp_path), CASCADE_PORT=str(port), CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port())
+        CASCADE_DATA_DIR=str(tmp_path),
+        CASCADE_PORT=str(port),
+        CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()),
+        CASCADE_EMBEDDED_TEMPORAL_PORT=str(free_port()),
+        CASCADE_STARTER_CREDITS="1000",
     )
     process = subprocess.Popen([CASCADE, "dev", "--sandbox"], env=env)
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -137,5 +151,21 @@ def test_cascade_dev_sandbox_enriches_from_the_fake_providers(tmp_path: Path) ->
         answer = httpx.post(f"{base}/workspaces/{workspace}/enrichment/enrich", json=body, headers=headers, timeout=30)
         assert answer.status_code == 200, answer.text
         assert answer.json()["data"]["record"]["status"] == "enriched"
+
+        # A job goes through the Temporal dev server and the worker `dev` started.
+        people = [{"kind": "person", "inputs": {"email": f"demo{i}@crowd.example"}} for i in range(120)]
+        jobs = f"{base}/workspaces/{workspace}/enrichment/jobs"
+        job = httpx.post(jobs, json={"records": people, "fields": ["title"]}, headers=headers, timeout=30)
+        assert job.status_code == 202, job.text
+        deadline = time.monotonic() + 60
+        while (state := httpx.get(f"{jobs}/{job.json()['data']['id']}", headers=headers).json()["data"])["status"] in (
+            "queued",
+            "running",
+        ):
+            assert time.monotonic() < deadline, state
+            time.sleep(0.2)
+        assert state["status"] == "completed", state
+        assert state["progress"]["enriched"] == 120
+        assert state["creditsSpent"] == 120
     finally:
         stop(process)

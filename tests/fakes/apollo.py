@@ -25,6 +25,7 @@ Triggers (an email local part, or a domain `<name>.test`; in bulk, one entry dec
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
@@ -81,7 +82,11 @@ def _find(details: dict[str, Any]) -> Person | None:
                        full_name=details.get("name"), domain=domain, linkedin=details.get("linkedin_url"))  # fmt: skip
 
 
-def create_app(*, api_key: str = APOLLO_KEY, slow_seconds: float = 15.0, omit_misses: bool = False) -> Litestar:
+def create_app(
+    *, api_key: str = APOLLO_KEY, slow_seconds: float = 15.0, omit_misses: bool = False, latency_seconds: float = 0.0
+) -> Litestar:
+    """`latency_seconds`: every person match answers after that long (a provider's fixed latency, for P1)."""
+
     async def refused(request: Request[Any, Any, Any], name: str | None, kind: str) -> Response[Any] | None:
         """The answer to a wrong key or a trigger; None when the request goes on normally."""
         if request.headers.get("x-api-key") != api_key:
@@ -109,6 +114,8 @@ def create_app(*, api_key: str = APOLLO_KEY, slow_seconds: float = 15.0, omit_mi
         details = dict(request.query_params) | (await request.json() or {})
         if denied := await refused(request, trigger(details.get("email"), details.get("domain")), "person"):
             return denied
+        if latency_seconds:
+            await asyncio.sleep(latency_seconds)
         if trigger(details.get("email"), details.get("domain")) == "exhausted":
             spent = PLENTY | {"x-daily-usage": "6000", "x-daily-requests-left": "0"}
             return answer({"person": person(PEOPLE["maya.chen@northwind.io"])}, 200, spent)

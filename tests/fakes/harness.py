@@ -33,9 +33,11 @@ class FakeProviders:
 
 
 @contextmanager
-def running_fakes(*, slow_seconds: float = 15.0, pending_polls: int = 2) -> Iterator[FakeProviders]:
+def running_fakes(
+    *, slow_seconds: float = 15.0, pending_polls: int = 2, apollo_latency_seconds: float = 0.0
+) -> Iterator[FakeProviders]:
     with (
-        serve(apollo.create_app(slow_seconds=slow_seconds)) as apollo_url,
+        serve(apollo.create_app(slow_seconds=slow_seconds, latency_seconds=apollo_latency_seconds)) as apollo_url,
         serve(hunter.create_app(slow_seconds=slow_seconds, pending_polls=pending_polls)) as hunter_url,
         serve(clearbit.create_app(slow_seconds=slow_seconds, pending_polls=pending_polls)) as clearbit_url,
     ):

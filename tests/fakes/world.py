@@ -1,12 +1,17 @@
 """The fictional people and companies every fake provider knows, each fake in its own wire format.
 
-Companies: northwind.io, globex-logistics.com, initech.dev, umbrellahealth.co, bluefin-robotics.com.
+Companies: northwind.io, globex-logistics.com, initech.dev, umbrellahealth.co, bluefin-robotics.com,
+crowd.example (where the crowd below works).
 People (email, company domain):
   maya.chen@northwind.io              Maya Chen, VP Engineering (phone, LinkedIn, Twitter)
   daniel.okafor@globex-logistics.com  Daniel Okafor, Head of Sales
   lucia.romero@initech.dev            Lucía Romero, Chief Technology Officer
   tom.becker@bluefin-robotics.com     Tom Becker, Product Manager
   priya@umbrellahealth.co             Priya Natarajan, Data Scientist (no phone, no Twitter, accept-all domain)
+
+A crowd for load tests: any email `<name>@crowd.example` (`name` lower-case
+letters and digits) is a generated person every fake knows, so thousands of
+distinct records can all be hits.
 
 A special input (see `trigger`) turns any request into an error case: an
 email whose local part, or a domain whose first label (under `.test`), is
@@ -15,6 +20,7 @@ one of TRIGGERS, e.g. `quota@anything.com` or `quota.test`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 TRIGGERS = frozenset(
@@ -89,6 +95,13 @@ COMPANIES = {
     )
 }  # fmt: skip
 
+CROWD_DOMAIN = "crowd.example"
+COMPANIES[CROWD_DOMAIN] = Company(
+    name="Crowd Example", domain=CROWD_DOMAIN, industry="Staffing and Recruiting", employees=50_000,
+    employee_range="10K+", revenue=900_000_000, founded=2001, city="Austin", state="Texas",
+    country="United States", description="Where the generated people of the load tests work.",
+    linkedin="company/crowd-example", twitter="crowdexample", technologies=("Amazon AWS",))  # fmt: skip
+
 PEOPLE = {
     p.email: p
     for p in (
@@ -135,6 +148,8 @@ def find_person(
     linkedin: str | None = None,
 ) -> Person | None:
     """A person by email, LinkedIn URL/handle, or name at a company domain."""
+    if email and (crowd := crowd_person(email)):
+        return crowd
     for person in PEOPLE.values():
         if email and email.strip().lower() == person.email:
             return person
@@ -144,3 +159,16 @@ def find_person(
         if named and domain and named.lower() == f"{person.first} {person.last}".lower() and domain == person.domain:
             return person
     return None
+
+
+_CROWD_NAME = re.compile(r"^[a-z][a-z0-9]{0,40}$")
+
+
+def crowd_person(email: str) -> Person | None:
+    """The generated person of a crowd email, the same every time."""
+    name, _, domain = email.strip().lower().partition("@")
+    if domain != CROWD_DOMAIN or not _CROWD_NAME.match(name):
+        return None
+    return Person(first=name.capitalize(), last="Crowd", email=f"{name}@{CROWD_DOMAIN}", title="Staff Engineer",
+                  seniority="senior", department="engineering", domain=CROWD_DOMAIN, linkedin=f"in/{name}-crowd",
+                  city="Austin", state="Texas", country="United States")  # fmt: skip

@@ -41,7 +41,7 @@ def enrich_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dic
         extra |= {
             "profile": "local",
             "database_url": request.getfixturevalue("migrated_url"),
-            "redis_url": request.getfixturevalue("redis_url"),
+            "redis_url": request.getfixturevalue("clean_redis"),
         }
     return extra
 

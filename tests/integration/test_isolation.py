@@ -10,6 +10,7 @@ Runs on the memory profile and on real PostgreSQL + Redis.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ class Tenant:
     credential: str
     credential_secret: str
     record: str
+    job: str
 
 
 async def make_tenant(api: Any, label: str) -> Tenant:
@@ -61,9 +63,36 @@ async def make_tenant(api: Any, label: str) -> Tenant:
     )
     assert record.status_code == 201, record.text
     credential = stored.json()["data"]["id"]
-    return Tenant(
-        owner, member, workspace, name, data["id"], data["token"], credential, secret, record.json()["data"]["id"]
+    record_id = record.json()["data"]["id"]
+    job = await api.post(
+        f"{API}/workspaces/{workspace}/enrichment/jobs",
+        json={"recordIds": [record_id], "fields": ["title"]},
+        headers=member.headers,
     )
+    assert job.status_code == 202, job.text
+    await job_finished(api, owner, workspace, job.json()["data"]["id"])
+    return Tenant(
+        owner,
+        member,
+        workspace,
+        name,
+        data["id"],
+        data["token"],
+        credential,
+        secret,
+        record_id,
+        job.json()["data"]["id"],
+    )
+
+
+async def job_finished(api: Any, owner: Account, workspace: str, job_id: str) -> None:
+    """The tenant's job settles before snapshots are compared (no provider is reachable: it fails fast)."""
+    for _ in range(400):
+        job = await api.get(f"{API}/workspaces/{workspace}/enrichment/jobs/{job_id}", headers=owner.headers)
+        if job.json()["data"]["status"] not in ("queued", "running"):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the tenant's job did not finish")
 
 
 async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
@@ -85,6 +114,8 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
         assert response.status_code == 200, response.text
     records = await api.get(f"{base}/records", params={"limit": 200}, headers=headers)
     assert records.status_code == 200, records.text
+    jobs = await api.get(f"{base}/enrichment/jobs", params={"limit": 200}, headers=headers)
+    assert jobs.status_code == 200, jobs.text
     return {
         "workspace": workspace.json()["data"],
         "members": sorted((m["userId"], m["email"], m["role"]) for m in members.json()["data"]),
@@ -96,6 +127,7 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
         "credits": credits.json()["data"],
         "ledger": ledger.json()["data"],
         "records": records.json()["data"],
+        "jobs": jobs.json()["data"],
     }
 
 
@@ -105,7 +137,7 @@ class Attack:
     method: str
     route: str  # the app's route template, to check every route is covered
     # filled from the world: wa/wb, oa/ob (owners), ma/mb (members), ia/ib (invitations), ca/cb (credentials),
-    # ra/rb (records)
+    # ra/rb (records), ja/jb (enrichment jobs)
     path: str
     body: dict[str, Any] | None = None
     headers: dict[str, str] | None = None  # sent besides the attacker's Authorization
@@ -121,6 +153,8 @@ CREDITS = WS + "/credits"
 RECORDS = WS + "/records"
 RECORD = RECORDS + "/{record_id:uuid}"
 SPY_RECORD = {"kind": "person", "inputs": {"email": "spy@example.com"}}
+JOBS = WS + "/enrichment/jobs"
+JOB = JOBS + "/{job_id:uuid}"
 
 ATTACKS = [
     Attack("get-workspace", "GET", WS, "/workspaces/{wa}"),
@@ -199,7 +233,29 @@ ATTACKS = [
         "/workspaces/{wb}/enrichment/enrich",
         {"recordId": "{ra}", "fields": ["title"]},
     ),
-]
+    # enrichment jobs
+    Attack("submit-job-in-a", "POST", JOBS, "/workspaces/{wa}/enrichment/jobs",
+           {"records": [SPY_RECORD], "fields": ["title"]}),
+    Attack("mixed-submit-job-of-a-record", "POST", JOBS, "/workspaces/{wb}/enrichment/jobs",
+           {"recordIds": ["{ra}"], "fields": ["title"]}),
+    Attack("list-jobs", "GET", JOBS, "/workspaces/{wa}/enrichment/jobs"),
+    Attack("get-job", "GET", JOB, "/workspaces/{wa}/enrichment/jobs/{ja}"),
+    Attack("cancel-job", "POST", JOB + "/cancel", "/workspaces/{wa}/enrichment/jobs/{ja}/cancel"),
+    Attack("job-records", "GET", JOB + "/records", "/workspaces/{wa}/enrichment/jobs/{ja}/records"),
+    Attack("job-events", "GET", JOB + "/events", "/workspaces/{wa}/enrichment/jobs/{ja}/events"),
+    Attack("mixed-get-job", "GET", JOB, "/workspaces/{wb}/enrichment/jobs/{ja}"),
+    Attack("mixed-cancel-job", "POST", JOB + "/cancel", "/workspaces/{wb}/enrichment/jobs/{ja}/cancel"),
+    Attack("mixed-job-records", "GET", JOB + "/records", "/workspaces/{wb}/enrichment/jobs/{ja}/records"),
+    Attack("mixed-job-events", "GET", JOB + "/events", "/workspaces/{wb}/enrichment/jobs/{ja}/events"),
+]  # fmt: skip
+
+
+def filled(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [filled(v, ids) for v in value]
+    return value
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.id for a in ATTACKS])
@@ -220,6 +276,8 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
         "cb": b.credential,
         "ra": a.record,
         "rb": b.record,
+        "ja": a.job,
+        "jb": b.job,
     }
     url = API + attack.path.format(**ids)
 
@@ -229,7 +287,7 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
     for attacker in attackers:
         kwargs: dict[str, Any] = {"headers": attacker.headers}
         if attack.body is not None:
-            kwargs["json"] = {k: v.format(**ids) if isinstance(v, str) else v for k, v in attack.body.items()}
+            kwargs["json"] = {k: filled(v, ids) for k, v in attack.body.items()}
         if attack.headers is not None:
             kwargs["headers"] = {**attacker.headers, **attack.headers}
         response = await api.request(attack.method, url, **kwargs)

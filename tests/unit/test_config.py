@@ -46,6 +46,7 @@ def production(**env: str) -> dict[str, str]:
         "CASCADE_DATABASE_URL": "postgresql://db/cascade",
         "CASCADE_REDIS_URL": "redis://cache/0",
         "CASCADE_ENCRYPTION_KEYS": "v1:" + "A" * 43 + "=",
+        "CASCADE_TEMPORAL_ADDRESS": "temporal:7233",
         **env,
     }
 
@@ -61,6 +62,7 @@ def test_production_accepts_complete_configuration() -> None:
         ({"CASCADE_JWT_SECRET": "short"}, "CASCADE_JWT_SECRET"),
         ({"CASCADE_DATABASE_URL": ""}, "CASCADE_DATABASE_URL"),
         ({"CASCADE_REDIS_URL": ""}, "CASCADE_REDIS_URL"),
+        ({"CASCADE_TEMPORAL_ADDRESS": ""}, "CASCADE_TEMPORAL_ADDRESS"),
     ],
 )
 def test_production_refuses_defaults_and_missing_services(env: dict[str, str], variable: str) -> None:

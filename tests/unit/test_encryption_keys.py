@@ -19,24 +19,15 @@ from entrypoints.config import ConfigError, load_settings
 from entrypoints.encryption import DEV_KEYS_FILE, resolve_keyring
 from entrypoints.http.app import create_app
 from tests.conftest import FAST_HASHING
+from tests.unit.test_config import production
 
 KEY_A = base64.b64encode(b"A" * 32).decode()
 KEY_B = base64.b64encode(b"B" * 32).decode()
 
 
-def production(**env: str) -> dict[str, str]:
-    return {
-        "CASCADE_PROFILE": "production",
-        "CASCADE_JWT_SECRET": "s" * 48,
-        "CASCADE_DATABASE_URL": "postgresql://db/cascade",
-        "CASCADE_REDIS_URL": "redis://cache/0",
-        **env,
-    }
-
-
 def test_production_refuses_to_start_without_a_keyring() -> None:
     with pytest.raises(ConfigError, match="CASCADE_ENCRYPTION_KEYS"):
-        load_settings(production())
+        load_settings(production(CASCADE_ENCRYPTION_KEYS=""))
     with pytest.raises(ConfigError, match="CASCADE_ENCRYPTION_KEYS"):
         load_settings(production(CASCADE_ENCRYPTION_KEYS=""))
 

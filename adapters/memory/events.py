@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from adapters.memory.store import MemoryStore, Tables
+from domain.events import Event
+
+
+class MemoryEventOutbox:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def add(self, events: list[Event]) -> None:
+        for event in events:
+            self._t.events[event.id] = event
+
+
+class MemoryEventReader:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def recent(self, workspace_id: UUID, limit: int) -> list[Event]:
+        found = [e for e in self._store.tables.events.values() if e.workspace_id == workspace_id]
+        return sorted(found, key=lambda e: (e.occurred_at, e.id), reverse=True)[:limit]

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.postgres.pool import Connection, connection
+from domain.events import Event, EventType
+
+COLUMNS = "id, workspace_id, type, data, occurred_at"
+INSERT_EVENT = f"""
+INSERT INTO outbox_events ({COLUMNS})
+VALUES (%(id)s, %(ws)s, %(type)s, %(data)s, %(occurred_at)s)
+"""
+SELECT_RECENT = f"""
+SELECT {COLUMNS} FROM outbox_events
+WHERE workspace_id = %(ws)s
+ORDER BY occurred_at DESC, id DESC
+LIMIT %(limit)s
+"""
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    id_, workspace_id, type_, data, occurred_at = row
+    return Event(id=id_, workspace_id=workspace_id, type=EventType(type_), data=dict(data), occurred_at=occurred_at)
+
+
+class PostgresEventOutbox:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, events: list[Event]) -> None:
+        if not events:
+            return
+        async with self._conn.cursor() as cursor:
+            await cursor.executemany(
+                INSERT_EVENT,
+                [
+                    {
+                        "id": e.id,
+                        "ws": e.workspace_id,
+                        "type": e.type.value,
+                        "data": Jsonb(e.data),
+                        "occurred_at": e.occurred_at,
+                    }
+                    for e in events
+                ],
+            )
+
+
+class PostgresEventReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def recent(self, workspace_id: UUID, limit: int) -> list[Event]:
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(SELECT_RECENT, {"ws": workspace_id, "limit": max(limit, 0)})).fetchall()
+        return [event_from_row(r) for r in rows]

@@ -1,0 +1,29 @@
+"""What happened, for others to hear: written to an outbox in the transaction that made it true.
+
+Webhooks and analytics read the outbox later; an event is never lost with a
+crash, because it is committed or rolled back with the change it reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+
+class EventType(Enum):
+    JOB_COMPLETED = "job.completed"  # completed or partially completed
+    JOB_FAILED = "job.failed"
+    JOB_CANCELLED = "job.cancelled"
+    RECORD_ENRICHED = "record.enriched"  # a record's enrichment ended with one or more fields found
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class Event:
+    id: UUID
+    workspace_id: UUID
+    type: EventType
+    data: dict[str, Any]  # JSON-ready: strings, numbers, booleans, lists and objects of them
+    occurred_at: datetime

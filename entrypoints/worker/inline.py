@@ -1,0 +1,75 @@
+"""Jobs run in this process: the orchestrator of the memory profile, and of `local` without Temporal.
+
+Not durable: a job whose process stops is left `running` (and its credits
+reserved until `cascade credits release-stale`). Production runs Temporal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+import structlog
+
+from domain.errors import DomainError, ServiceUnavailable
+from entrypoints.worker.job_runner import BatchResult, JobRunner, run_all
+
+log = structlog.get_logger("cascade.jobs")
+BATCH_ATTEMPTS = 3  # a batch failing on infrastructure is tried again, then the job ends early
+
+
+class InlineOrchestrator:
+    def __init__(self, runner: JobRunner) -> None:
+        self._runner = runner
+        self._running: dict[UUID, asyncio.Task[None]] = {}
+
+    async def start(self, workspace_id: UUID, job_id: UUID) -> None:
+        if job_id in self._running:
+            return
+        task = asyncio.create_task(self._run(workspace_id, job_id), name=f"enrichment-job-{job_id}")
+        self._running[job_id] = task
+        task.add_done_callback(lambda _: self._running.pop(job_id, None))
+
+    async def wait(self, job_id: UUID) -> None:
+        """Until the job's run in this process ends."""
+        task = self._running.get(job_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def close(self) -> None:
+        running = list(self._running.values())
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    async def _run(self, workspace_id: UUID, job_id: UUID) -> None:
+        error: str | None = None
+        try:
+            plan = await self._runner.begin(workspace_id, job_id)
+            slots = asyncio.Semaphore(self._runner.tuning.parallel_batches)
+            stop = asyncio.Event()
+
+            async def batch(start: int, end: int) -> None:
+                async with slots:
+                    if not stop.is_set() and (await self._batch(workspace_id, job_id, start, end)).stopped:
+                        stop.set()
+
+            await run_all([batch(start, end) for start, end in plan.batches])
+        except asyncio.CancelledError:
+            raise  # the process is stopping: the job stays running, as with a worker that died
+        except Exception as exc:
+            error = f"the run stopped early: {exc}" if isinstance(exc, DomainError | OSError) else "internal error"
+            log.exception("job_run_failed", job_id=str(job_id))
+        try:
+            await self._runner.finish(workspace_id, job_id, error)
+        except Exception:
+            log.exception("job_not_finished", job_id=str(job_id))
+
+    async def _batch(self, workspace_id: UUID, job_id: UUID, start: int, end: int) -> BatchResult:
+        for attempt in range(1, BATCH_ATTEMPTS):
+            try:
+                return await self._runner.run_batch(workspace_id, job_id, start, end)
+            except (ServiceUnavailable, OSError) as exc:
+                log.warning("job_batch_retry", job_id=str(job_id), start=start, attempt=attempt, error=str(exc))
+                await asyncio.sleep(attempt)
+        return await self._runner.run_batch(workspace_id, job_id, start, end)

@@ -1,0 +1,131 @@
+"""The steps of an enrichment job, each run in its own container scope.
+
+Temporal activities and the inline orchestrator both drive jobs through
+this class, so a job runs the same use cases whichever runs it: begin (plan
+the batches), enrich batches of records with bounded concurrency, finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import structlog
+from dishka import AsyncContainer
+
+from application.job.begin_job import BeginJob, BeginJobCommand, JobPlan
+from application.job.enrich_job_item import EnrichJobItem, ItemWork
+from application.job.finish_job import FinishJob, FinishJobCommand
+from application.job.load_job_batch import JobStopped, LoadJobBatch, LoadJobBatchQuery
+
+log = structlog.get_logger("cascade.jobs")
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class JobTuning:
+    batch_size: int = 100  # records per batch (per Temporal activity)
+    concurrency: int = 32  # records in flight per job
+    parallel_batches: int = 4  # batches in flight per job; each runs concurrency / parallel_batches records at once
+    stop_check_seconds: float = 0.5  # how often a running batch looks for a cancel
+
+    @property
+    def per_batch(self) -> int:
+        return max(1, math.ceil(self.concurrency / self.parallel_batches))
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class BatchResult:
+    done: int  # items this call finished
+    stopped: bool  # the job was cancelled or finished meanwhile
+
+
+class StopWatch:
+    """Asks whether the job should stop at most once per interval, however many records ask."""
+
+    def __init__(self, check: Callable[[], Awaitable[bool]], interval: float) -> None:
+        self._check, self._interval = check, interval
+        self._next = 0.0
+        self._stopped = False
+        self._lock = asyncio.Lock()
+
+    async def stopped(self) -> bool:
+        if not self._stopped and time.monotonic() >= self._next:
+            async with self._lock:
+                if time.monotonic() >= self._next:
+                    self._stopped = await self._check()
+                    self._next = time.monotonic() + self._interval
+        return self._stopped
+
+
+def _ignore(done: int) -> None:
+    return None
+
+
+async def run_all(work: list[Coroutine[Any, Any, None]]) -> None:
+    """Run them concurrently; the first failure cancels the rest and is raised as itself."""
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            for coroutine in work:
+                tasks.create_task(coroutine)
+    except ExceptionGroup as group:
+        first = group.exceptions[0]
+        while isinstance(first, ExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+
+
+class JobRunner:
+    def __init__(self, container: AsyncContainer, tuning: JobTuning) -> None:
+        self._container = container
+        self.tuning = tuning
+
+    async def begin(self, workspace_id: UUID, job_id: UUID) -> JobPlan:
+        async with self._container() as scope:
+            begin = await scope.get(BeginJob)
+            return await begin(
+                BeginJobCommand(workspace_id=workspace_id, job_id=job_id, batch_size=self.tuning.batch_size)
+            )
+
+    async def run_batch(
+        self,
+        workspace_id: UUID,
+        job_id: UUID,
+        start: int,
+        end: int,
+        *,
+        progress: Callable[[int], None] = lambda _: None,
+    ) -> BatchResult:
+        async with self._container() as scope:
+            load = await scope.get(LoadJobBatch)
+            work = await load(LoadJobBatchQuery(workspace_id=workspace_id, job_id=job_id, start=start, end=end))
+            stopped = await scope.get(JobStopped)
+        if not work:
+            return BatchResult(done=0, stopped=await stopped(workspace_id, job_id))
+        watch = StopWatch(lambda: stopped(workspace_id, job_id), self.tuning.stop_check_seconds)
+        slots = asyncio.Semaphore(self.tuning.per_batch)
+        done = 0
+
+        async def one(item: ItemWork) -> None:
+            nonlocal done
+            async with slots:
+                if await watch.stopped():
+                    return
+                async with self._container() as scope:
+                    enrich = await scope.get(EnrichJobItem)
+                    await enrich(item)
+                done += 1
+                progress(done)
+
+        await run_all([one(item) for item in work])
+        return BatchResult(done=done, stopped=await watch.stopped())
+
+    async def finish(self, workspace_id: UUID, job_id: UUID, error: str | None) -> None:
+        async with self._container() as scope:
+            finish = await scope.get(FinishJob)
+            job = await finish(FinishJobCommand(workspace_id=workspace_id, job_id=job_id, error=error))
+        log.info("job_finished", job_id=str(job_id), status=job.status.value, credits_spent=job.credits_spent)

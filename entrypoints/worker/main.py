@@ -1,0 +1,50 @@
+"""`cascade worker`: runs enrichment jobs from the Temporal task queue until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from entrypoints.config import ConfigError, Settings
+from entrypoints.ioc import build_container
+from entrypoints.worker.activities import JobActivities
+from entrypoints.worker.job_runner import JobRunner
+from entrypoints.worker.workflows import EnrichmentJobWorkflow
+
+log = structlog.get_logger("cascade.worker")
+
+
+async def run_worker(settings: Settings) -> None:
+    if not settings.temporal_address:
+        raise ConfigError("CASCADE_TEMPORAL_ADDRESS: required by the worker")
+    container = build_container(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        runner = await container.get(JobRunner)
+        activities = JobActivities(
+            runner,
+            heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
+            batch_attempts=settings.job_batch_attempts,
+        )
+        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        worker = Worker(
+            client,
+            task_queue=settings.temporal_task_queue,
+            workflows=[EnrichmentJobWorkflow],
+            activities=activities.all(),
+            # Each batch activity holds concurrency / parallel_batches records in flight.
+            max_concurrent_activities=max(8, settings.job_parallel_batches * 4),
+        )
+        async with worker:
+            log.info("worker_started", task_queue=settings.temporal_task_queue, address=settings.temporal_address)
+            await stop.wait()
+            log.info("worker_stopping")
+    finally:
+        await container.close()

@@ -1,0 +1,104 @@
+"""P1: enrichment job throughput through the real worker path, against the Little's-law bound.
+
+    make bench   (or: python -m tests.services -- python -m tests.bench.job_throughput)
+
+A job of N distinct people runs on Temporal (the dev server of `tests.services`)
+and PostgreSQL, worked by a real `cascade worker` process, while the fake
+Apollo answers every lookup after a fixed latency L (so each record costs one
+provider call). With C records in flight, no system can beat C / L records
+per second (Little's law); the ratio to that bound is the figure (goal >= 0.8
+at L = 100 ms, C = 32). At L = 0 the figure is the CPU ceiling of this
+machine's worker path. Records/s are counted from the job's start to its end
+(the timestamps the job itself keeps). Prints one JSON line per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import datetime
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from adapters.postgres.migrator import migrate
+from entrypoints.config import Settings, env_name
+from entrypoints.http.app import create_app
+from tests.api import create_workspace, register
+from tests.conftest import MIGRATIONS, create_database, test_settings
+from tests.fakes.harness import KEYS, running_fakes
+from tests.integration.test_http_enrichment import provider_settings
+from tests.integration.test_http_jobs import finished
+
+CONCURRENCY = 32
+RECORDS = int(os.environ.get("BENCH_JOB_RECORDS", "4000"))
+
+
+def worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
+    env |= {env_name(name): str(getattr(settings, name)) for name in settings.__struct_fields__}
+    env[env_name("log_level")] = "WARNING"
+    return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env)
+
+
+async def run(latency: float, records: int, database_url: str) -> dict[str, Any]:
+    with running_fakes(slow_seconds=3, apollo_latency_seconds=latency) as fakes:
+        settings = test_settings(
+            profile="local",
+            database_url=database_url,
+            redis_url=os.environ["TEST_REDIS_URL"],
+            temporal_address=os.environ["TEST_TEMPORAL_ADDRESS"],
+            temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
+            starter_credits=records * 4,
+            job_concurrency=CONCURRENCY,
+            database_pool_max=CONCURRENCY + 8,
+            log_level="WARNING",
+            **provider_settings(fakes, apollo=KEYS["apollo"], hunter=KEYS["hunter"], clearbit=KEYS["clearbit"]),
+        )
+        process = worker(settings)
+        try:
+            async with AsyncTestClient(app=create_app(settings)) as api:
+                owner = await register(api, f"bench-{uuid.uuid4().hex[:6]}")
+                workspace = await create_workspace(api, owner)
+                tag = uuid.uuid4().hex[:6]
+                people = [{"kind": "person", "inputs": {"email": f"b{tag}{i}@crowd.example"}} for i in range(records)]
+                url = f"/api/v1/workspaces/{workspace}/enrichment/jobs"
+                submitted = await api.post(url, json={"records": people, "fields": ["title"]}, headers=owner.headers)
+                assert submitted.status_code == 202, submitted.text
+                job = await finished(api, owner, workspace, submitted.json()["data"]["id"], within=600)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    assert job["status"] == "completed", job
+    assert job["progress"]["enriched"] == records
+    assert job["creditsSpent"] == records, "one charge per record, no more"
+    seconds = (datetime.fromisoformat(job["finishedAt"]) - datetime.fromisoformat(job["startedAt"])).total_seconds()
+    rate = records / seconds
+    result: dict[str, Any] = {
+        "benchmark": "P1 job throughput",
+        "latency_ms": latency * 1000,
+        "concurrency": CONCURRENCY,
+        "records": records,
+        "seconds": round(seconds, 2),
+        "records_per_second": round(rate, 1),
+    }
+    if latency:
+        bound = CONCURRENCY / latency
+        result |= {"littles_law_bound": bound, "ratio": round(rate / bound, 3), "goal": 0.8}
+    return result
+
+
+async def main() -> None:
+    database_url = await create_database(os.environ["TEST_POSTGRES_URL"], "cascade_bench_jobs")
+    await migrate(database_url, MIGRATIONS)
+    for latency, records in ((0.1, RECORDS), (0.0, RECORDS)):
+        print(json.dumps(await run(latency, records, database_url)), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
