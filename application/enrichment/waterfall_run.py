@@ -41,6 +41,9 @@ class WaterfallResult:
     had: frozenset[str] = frozenset()  # wanted fields the record already held
     found: dict[str, tuple[FieldValue, Provenance]] = field(default_factory=dict)
     attempts: list[Attempt] = field(default_factory=list)
+    # A job's run leaves paying to its caller: the charges owed and the fresh answers to cache once paid.
+    owed: list[CreditRequest] = field(default_factory=list)
+    fresh: list[tuple[str, ProviderResult]] = field(default_factory=list)
 
     @property
     def credits(self) -> int:
@@ -70,6 +73,10 @@ class WaterfallRun:
     Credits: the ceiling is reserved first, each billable call is charged
     against the reservation under the key `<run>:<record>:<provider>` (a
     retried run never pays twice), and the rest is released at the end.
+    Given a job's reservation instead, it neither reserves nor pays: the
+    result lists the charges owed and the answers to cache, and the caller
+    posts them in the transaction that saves the record (`settle`), then
+    caches (`remember`).
     The circuit breaker hears of every call's health; transient failures and
     timeouts count against a provider, answers of any kind count for it.
     """
@@ -123,11 +130,18 @@ class WaterfallRun:
                 tried.add(spec.name)
                 attempt, answer, fresh = await self._attempt(spec, record, inputs, missing)
                 if attempt.credits and reservation is not None:
-                    await self._charge(record, run_id, spec.name, attempt.credits, reservation)
+                    charge = _charge(record, run_id, spec.name, attempt.credits, reservation)
+                    if owned:
+                        await self._post(charge)
+                    else:
+                        result.owed.append(charge)
                 if fresh is not None:
                     # Cached only once paid for: a run that dies between the call and the charge asks
                     # again when retried (and pays once, under the same key), never reads it back for free.
-                    await self._cache.put(record.workspace_id, *fresh, self._clock.now())
+                    if owned:
+                        await self._cache.put(record.workspace_id, *fresh, self._clock.now())
+                    else:
+                        result.fresh.append(fresh)
                 if answer is not None:
                     kept = accept(answer.fields, missing)
                     at = self._clock.now()
@@ -218,22 +232,32 @@ class WaterfallRun:
         await self._post(request)
         return reservation_id
 
-    async def _charge(self, record: Record, run_id: str, provider: str, amount: int, reservation: UUID) -> None:
-        request = CreditRequest(
-            workspace_id=record.workspace_id,
-            kind=EntryKind.CHARGE,
-            amount=amount,
-            idempotency_key=f"{run_id}:{record.id}:{provider}",
-            reason=f"{provider} lookup",
-            reservation_id=reservation,
-        )
-        await self._post(request)
+    async def settle(self, uow: UnitOfWork, result: WaterfallResult) -> None:
+        """Post what a job's run owes, inside the caller's unit of work."""
+        for charge in result.owed:
+            await uow.credits.post(charge, entry_id=self._ids.new_id(), at=self._clock.now())
+
+    async def remember(self, workspace_id: UUID, result: WaterfallResult) -> None:
+        """Cache a job's fresh answers, once `settle` is committed."""
+        for key, answer in result.fresh:
+            await self._cache.put(workspace_id, key, answer, self._clock.now())
 
     async def _post(self, request: CreditRequest) -> LedgerEntry:
         async with self._uow as uow:
             entry = await uow.credits.post(request, entry_id=self._ids.new_id(), at=self._clock.now())
             await uow.commit()
         return entry
+
+
+def _charge(record: Record, run_id: str, provider: str, amount: int, reservation: UUID) -> CreditRequest:
+    return CreditRequest(
+        workspace_id=record.workspace_id,
+        kind=EntryKind.CHARGE,
+        amount=amount,
+        idempotency_key=f"{run_id}:{record.id}:{provider}",
+        reason=f"{provider} lookup",
+        reservation_id=reservation,
+    )
 
 
 def _skipped(spec: ProviderSpec, why: str) -> Attempt:

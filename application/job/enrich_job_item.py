@@ -25,10 +25,11 @@ class EnrichJobItem:
     """Enrich one record of a job and save it with its result.
 
     Rules: calls are charged against the job's reservation under the key
-    `job:<job>:<record>:<provider>`, so a record run again after a crash
-    never pays twice (and its first call's answer comes from the cache);
+    `job:<job>:<record>:<provider>`, in the one transaction that also saves
     the record, its attempts, the item's outcome and a `record.enriched`
-    event (when a field was found) are saved in one transaction; an item
+    event (when a field was found); answers are cached only after it
+    commits. A record run again after a crash therefore pays once: either
+    nothing was kept and it is asked again, or all was and it is done. An item
     already done is left alone; a record deleted meanwhile, or a
     reservation already settled (the job was finished under it), ends the
     item without enriching.
@@ -53,7 +54,12 @@ class EnrichJobItem:
             )
         except (InsufficientCredits, Conflict, NotFound) as exc:
             return await self._end(item, outcome=RecordStatus.FAILED.value, error=exc.message)
-        return await self._save(job, item, record, result)
+        try:
+            done = await self._save(job, item, record, result)
+        except (InsufficientCredits, Conflict, NotFound) as exc:  # the reservation was settled meanwhile
+            return await self._end(item, outcome=RecordStatus.FAILED.value, error=exc.message)
+        await self._run.remember(record.workspace_id, result)
+        return done
 
     async def _save(self, job: Job, item: JobItem, record: Record, result: WaterfallResult) -> JobItem:
         now = self._clock.now()
@@ -90,6 +96,7 @@ class EnrichJobItem:
             )
             if result.found:
                 await uow.events.add([self._enriched(job, stored, result)])
+            await self._run.settle(uow, result)  # last: the account row stays locked only until commit
             await uow.commit()
         return done
 
