@@ -9,7 +9,7 @@ from dishka import AsyncContainer, Provider, Scope, provide
 from adapters.temporal.orchestrator import TemporalJobOrchestrator
 from application.job.begin_job import BeginJob
 from application.job.cancel_job import CancelJob
-from application.job.enrich_job_item import EnrichJobItem
+from application.job.enrich_job_item import EnrichJobItem, SaveJobItems
 from application.job.finish_job import FinishJob
 from application.job.get_job import GetJob
 from application.job.list_job_results import ListJobResults
@@ -59,4 +59,5 @@ class JobWiring(Provider):
     load_job_batch = provide(LoadJobBatch, scope=Scope.REQUEST)
     job_stopped = provide(JobStopped, scope=Scope.REQUEST)
     enrich_job_item = provide(EnrichJobItem, scope=Scope.REQUEST)
+    save_job_items = provide(SaveJobItems, scope=Scope.REQUEST)
     finish_job = provide(FinishJob, scope=Scope.REQUEST)

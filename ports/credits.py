@@ -26,6 +26,13 @@ class CreditLedger(Protocol):
         is `NotFound`.
         """
 
+    @abstractmethod
+    async def post_many(
+        self, requests: list[CreditRequest], *, entry_ids: list[UUID], at: datetime
+    ) -> list[LedgerEntry]:
+        """`post` each request in order, as one step: the same entries, replays and errors as
+        posting them one after another in this unit of work, in fewer round trips."""
+
 
 class CreditReader(Protocol):
     @abstractmethod

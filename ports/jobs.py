@@ -33,6 +33,10 @@ class JobRepository(Protocol):
         """Mark a pending item done with its outcome; False if it already was (a retry's duplicate)."""
 
     @abstractmethod
+    async def finish_items(self, items: list[JobItem]) -> set[int]:
+        """`finish_item` for many: the positions that were pending and are done now."""
+
+    @abstractmethod
     async def progress(self, workspace_id: UUID, job_id: UUID) -> JobProgress | None: ...
 
 

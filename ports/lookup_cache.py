@@ -20,3 +20,7 @@ class LookupCache(Protocol):
     @abstractmethod
     async def put(self, workspace_id: UUID, key: str, result: ProviderResult, at: datetime) -> None:
         """Keep a hit or a miss (nothing else is an answer worth keeping)."""
+
+    @abstractmethod
+    async def put_many(self, workspace_id: UUID, answers: list[tuple[str, ProviderResult]], at: datetime) -> None:
+        """`put` each (key, answer), in one go."""

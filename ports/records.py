@@ -32,8 +32,16 @@ class RecordRepository(Protocol):
         """Read and lock the record until the transaction ends; another workspace's is None."""
 
     @abstractmethod
+    async def lock_many(self, workspace_id: UUID, record_ids: list[UUID]) -> dict[UUID, Record]:
+        """`get_for_update` for many: those that exist, by id, locked until the transaction ends."""
+
+    @abstractmethod
     async def save(self, record: Record) -> None:
         """Persist inputs, fields, provenance, status and updated_at."""
+
+    @abstractmethod
+    async def save_many(self, records: list[Record]) -> None:
+        """`save` each, in one go."""
 
     @abstractmethod
     async def delete(self, workspace_id: UUID, record_id: UUID) -> bool:

@@ -61,6 +61,11 @@ class MemoryCreditLedger:
         self._t.ledger_keys[(request.workspace_id, request.idempotency_key)] = entry_id
         return posting.entry
 
+    async def post_many(
+        self, requests: list[CreditRequest], *, entry_ids: list[UUID], at: datetime
+    ) -> list[LedgerEntry]:
+        return [await self.post(r, entry_id=i, at=at) for r, i in zip(requests, entry_ids, strict=True)]
+
 
 class MemoryCreditReader:
     def __init__(self, store: MemoryStore) -> None:

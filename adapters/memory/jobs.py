@@ -67,6 +67,9 @@ class MemoryJobRepository:
         self._t.job_items[(item.job_id, item.position)] = replace(item, record_id=stored.record_id)
         return True
 
+    async def finish_items(self, items: list[JobItem]) -> set[int]:
+        return {item.position for item in items if await self.finish_item(item)}
+
     async def progress(self, workspace_id: UUID, job_id: UUID) -> JobProgress | None:
         job = self._t.jobs.get(job_id)
         return _progress(self._t, job) if job and job.workspace_id == workspace_id else None

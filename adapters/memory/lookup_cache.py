@@ -20,3 +20,7 @@ class MemoryLookupCache:
     async def put(self, workspace_id: UUID, key: str, result: ProviderResult, at: datetime) -> None:
         if result.outcome in CACHEABLE:
             self._entries[(workspace_id, key)] = (result, at)
+
+    async def put_many(self, workspace_id: UUID, answers: list[tuple[str, ProviderResult]], at: datetime) -> None:
+        for key, result in answers:
+            await self.put(workspace_id, key, result, at)

@@ -30,6 +30,14 @@ class MemoryRecordRepository:
         record = self._t.records.get(record_id)
         return deepcopy(record) if record and record.workspace_id == workspace_id else None
 
+    async def lock_many(self, workspace_id: UUID, record_ids: list[UUID]) -> dict[UUID, Record]:
+        found = {i: await self.get_for_update(workspace_id, i) for i in record_ids}
+        return {i: r for i, r in found.items() if r is not None}
+
+    async def save_many(self, records: list[Record]) -> None:
+        for record in records:
+            await self.save(record)
+
     async def save(self, record: Record) -> None:
         stored = self._t.records.get(record.id)
         if stored and stored.workspace_id == record.workspace_id:

@@ -13,6 +13,7 @@ rules themselves are `domain.credits.apply`.
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
@@ -152,3 +153,59 @@ class PostgresCreditLedger:
         sql = WRITE_POSTING if posting.reservation is None else WRITE_POSTING_WITH_RESERVATION
         await self._conn.execute(sql, posting_params(posting))
         return posting.entry
+
+    async def post_many(
+        self, requests: list[CreditRequest], *, entry_ids: list[UUID], at: datetime
+    ) -> list[LedgerEntry]:
+        """Charges of one workspace (a job's group of records): one lock, every context read in one
+        pipeline, the rules applied in order here, every write in one pipeline. Anything else is
+        posted one by one."""
+        workspaces = {r.workspace_id for r in requests}
+        if len(workspaces) != 1 or any(r.kind is not EntryKind.CHARGE or r.reference_id for r in requests):
+            return [await self.post(r, entry_id=i, at=at) for r, i in zip(requests, entry_ids, strict=True)]
+        for request in requests:
+            request.validate()
+        (ws,) = workspaces
+        async with self._conn.pipeline():
+            lock = await self._conn.execute(LOCK_ACCOUNT, {"ws": ws})
+            reads = [
+                await self._conn.execute(
+                    SELECT_CONTEXT,
+                    {"ws": ws, "key": r.idempotency_key, "reservation_id": r.reservation_id, "reference_id": None},
+                )
+                for r in requests
+            ]
+        locked = await lock.fetchone()
+        if locked is None:
+            raise NotFound("workspace not found")
+        account = CreditAccount(workspace_id=ws, balance=locked[0], reserved=locked[1])
+        reservations: dict[UUID, Reservation] = {}
+        posted: dict[str, LedgerEntry] = {}
+        entries, writes = [], []
+        for request, entry_id, read in zip(requests, entry_ids, reads, strict=True):
+            context = await read.fetchone()
+            assert context is not None, "the context query always returns one row"
+            first = entry_from_row(context[:13]) if context[0] is not None else posted.get(request.idempotency_key)
+            if first is not None:
+                entries.append(replay(first, request))
+                continue
+            reservation = None
+            if request.reservation_id is not None:
+                reservation = reservations.get(request.reservation_id)
+                if reservation is None and context[13] is not None:
+                    reservation = reservation_from_row(context[13:19])
+                if reservation is not None and reservation.workspace_id != ws:
+                    reservation = None  # another workspace's reservation does not exist here
+            posting = apply(account, request, entry_id=entry_id, at=at, reservation=reservation)
+            account = posting.account
+            if posting.reservation is not None:
+                reservations[posting.reservation.id] = posting.reservation
+            posted[request.idempotency_key] = posting.entry
+            entries.append(posting.entry)
+            writes.append(posting)
+        async with self._conn.cursor() as cursor:
+            # In order (each write sets the account to its posting's balance), one statement per run of a kind.
+            for with_reservation, run in groupby(writes, key=lambda p: p.reservation is not None):
+                sql = WRITE_POSTING_WITH_RESERVATION if with_reservation else WRITE_POSTING
+                await cursor.executemany(sql, [posting_params(p) for p in run])
+        return entries

@@ -231,20 +231,21 @@ class PostgresJobRepository:
         )
 
     async def finish_item(self, item: JobItem) -> bool:
-        cursor = await self._conn.execute(
-            FINISH_ITEM,
-            {
-                "job_id": item.job_id,
-                "position": item.position,
-                "ws": item.workspace_id,
-                "outcome": item.outcome,
-                "credits": item.credits,
-                "fields": list(item.fields),
-                "error": item.error,
-                "finished_at": item.finished_at,
-            },
-        )
+        cursor = await self._conn.execute(FINISH_ITEM, _finish_params(item))
         return cursor.rowcount == 1
+
+    async def finish_items(self, items: list[JobItem]) -> set[int]:
+        if not items:
+            return set()
+        finished: set[int] = set()
+        async with self._conn.cursor() as cursor:
+            await cursor.executemany(
+                FINISH_ITEM + " RETURNING position", [_finish_params(i) for i in items], returning=True
+            )
+            while True:
+                finished.update(row[0] for row in await cursor.fetchall())
+                if not cursor.nextset():
+                    return finished
 
     async def progress(self, workspace_id: UUID, job_id: UUID) -> JobProgress | None:
         return await _progress(self._conn, workspace_id, job_id)
@@ -290,3 +291,16 @@ class PostgresJobReader:
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(LIST_JOBS, params)).fetchall()
         return page_of([job_from_row(r) for r in rows], page.limit, lambda j: Cursor(created_at=j.created_at, id=j.id))
+
+
+def _finish_params(item: JobItem) -> dict[str, Any]:
+    return {
+        "job_id": item.job_id,
+        "position": item.position,
+        "ws": item.workspace_id,
+        "outcome": item.outcome,
+        "credits": item.credits,
+        "fields": list(item.fields),
+        "error": item.error,
+        "finished_at": item.finished_at,
+    }

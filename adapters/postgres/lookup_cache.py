@@ -55,3 +55,19 @@ class PostgresLookupCache:
         }
         async with connection(self._pool) as conn:
             await conn.execute(UPSERT, params)
+
+    async def put_many(self, workspace_id: UUID, answers: list[tuple[str, ProviderResult]], at: datetime) -> None:
+        rows = [
+            {
+                "ws": workspace_id,
+                "key": key,
+                "outcome": result.outcome.value,
+                "fields": Jsonb(fields_to_json(result.fields)),
+                "at": at,
+            }
+            for key, result in answers
+            if result.outcome in CACHEABLE
+        ]
+        if rows:
+            async with connection(self._pool) as conn, conn.cursor() as cursor:
+                await cursor.executemany(UPSERT, rows)

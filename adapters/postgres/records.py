@@ -26,6 +26,10 @@ VALUES (%(id)s, %(workspace_id)s, %(kind)s, %(inputs)s, %(fields)s, %(provenance
 SELECT_RECORD = f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = %(id)s"
 SELECT_RECORDS = f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s)"
 SELECT_RECORD_FOR_UPDATE = SELECT_RECORD + " FOR UPDATE"
+# In id order, so two transactions locking overlapping sets cannot deadlock.
+LOCK_RECORDS = (
+    f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s) ORDER BY id FOR UPDATE"
+)
 SAVE_RECORD = """
 UPDATE records
 SET inputs = %(inputs)s, fields = %(fields)s, provenance = %(provenance)s, status = %(status)s,
@@ -122,8 +126,21 @@ class PostgresRecordRepository:
         ).fetchone()
         return record_from_row(row) if row else None
 
+    async def lock_many(self, workspace_id: UUID, record_ids: list[UUID]) -> dict[UUID, Record]:
+        if not record_ids:
+            return {}
+        rows = await (await self._conn.execute(LOCK_RECORDS, {"ws": workspace_id, "ids": record_ids})).fetchall()
+        return {record.id: record for record in map(record_from_row, rows)}
+
     async def save(self, record: Record) -> None:
         await self._conn.execute(SAVE_RECORD, {"ws": record.workspace_id, "id": record.id, **_content_params(record)})
+
+    async def save_many(self, records: list[Record]) -> None:
+        if records:
+            async with self._conn.cursor() as cursor:
+                await cursor.executemany(
+                    SAVE_RECORD, [{"ws": r.workspace_id, "id": r.id, **_content_params(r)} for r in records]
+                )
 
     async def delete(self, workspace_id: UUID, record_id: UUID) -> bool:
         cursor = await self._conn.execute(DELETE_RECORD, {"ws": workspace_id, "id": record_id})

@@ -232,15 +232,18 @@ class WaterfallRun:
         await self._post(request)
         return reservation_id
 
-    async def settle(self, uow: UnitOfWork, result: WaterfallResult) -> None:
-        """Post what a job's run owes, inside the caller's unit of work."""
-        for charge in result.owed:
-            await uow.credits.post(charge, entry_id=self._ids.new_id(), at=self._clock.now())
+    async def settle(self, uow: UnitOfWork, results: list[WaterfallResult]) -> None:
+        """Post what a job's runs owe, inside the caller's unit of work."""
+        owed = [charge for result in results for charge in result.owed]
+        if owed:
+            ids = [self._ids.new_id() for _ in owed]
+            await uow.credits.post_many(owed, entry_ids=ids, at=self._clock.now())
 
-    async def remember(self, workspace_id: UUID, result: WaterfallResult) -> None:
-        """Cache a job's fresh answers, once `settle` is committed."""
-        for key, answer in result.fresh:
-            await self._cache.put(workspace_id, key, answer, self._clock.now())
+    async def remember(self, workspace_id: UUID, results: list[WaterfallResult]) -> None:
+        """Cache the fresh answers of a job's runs, once their `settle` is committed."""
+        answers = [fresh for result in results for fresh in result.fresh]
+        if answers:
+            await self._cache.put_many(workspace_id, answers, self._clock.now())
 
     async def _post(self, request: CreditRequest) -> LedgerEntry:
         async with self._uow as uow:

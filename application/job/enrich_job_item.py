@@ -13,6 +13,9 @@ from domain.waterfall import RecordedAttempt
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
+# The reservation was settled meanwhile (the job was finished under the run): the record is not enriched.
+SETTLED = (InsufficientCredits, Conflict, NotFound)
+
 
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ItemWork:
@@ -21,90 +24,121 @@ class ItemWork:
     record: Record | None  # None: deleted since the job was made
 
 
+@dataclass(slots=True, kw_only=True, frozen=True)
+class ItemOutcome:
+    work: ItemWork
+    result: WaterfallResult | None  # None: nothing to save but the item's end
+    error: str | None = None
+
+
 class EnrichJobItem:
-    """Enrich one record of a job and save it with its result.
+    """Run the waterfall for one record of a job; nothing is written (see SaveJobItems).
 
     Rules: calls are charged against the job's reservation under the key
-    `job:<job>:<record>:<provider>`, in the one transaction that also saves
-    the record, its attempts, the item's outcome and a `record.enriched`
-    event (when a field was found); answers are cached only after it
-    commits. A record run again after a crash therefore pays once: either
-    nothing was kept and it is asked again, or all was and it is done. An item
-    already done is left alone; a record deleted meanwhile, or a
-    reservation already settled (the job was finished under it), ends the
-    item without enriching.
+    `job:<job>:<record>:<provider>` when the outcome is saved; a record
+    deleted before its turn is not enriched.
+    """
+
+    def __init__(self, run: WaterfallRun) -> None:
+        self._run = run
+
+    async def __call__(self, work: ItemWork) -> ItemOutcome:
+        job, record = work.job, work.record
+        if record is None:
+            return ItemOutcome(work=work, result=None, error="the record was deleted")
+        try:
+            result = await self._run(
+                record,
+                wanted_for(record.kind, job.fields),
+                [BY_NAME[name] for name in job.providers],
+                run_id=f"job:{job.id}",
+                max_credits=None,
+                reservation=job.reservation_id,
+            )
+        except SETTLED as exc:
+            return ItemOutcome(work=work, result=None, error=exc.message)
+        return ItemOutcome(work=work, result=result)
+
+
+class SaveJobItems:
+    """Save what a group of a job's records came to, in one transaction.
+
+    Rules: per record, its found fields, provenance and status, its
+    attempts, the item's outcome, a `record.enriched` event (when a field
+    was found) and the charges its calls owe, all committed together or not
+    at all; answers are cached only after the commit. A record run again
+    after a crash therefore pays once: either nothing of it was kept and it
+    is asked again, or all was and it is done. An item already done (another
+    run of the batch saved it) is left alone, its charges not posted. If the
+    reservation was settled meanwhile, each record is saved on its own and
+    those that cannot be paid for end `failed`.
     """
 
     def __init__(self, uow: UnitOfWork, run: WaterfallRun, clock: Clock, ids: IdGenerator) -> None:
         self._uow, self._run, self._clock, self._ids = uow, run, clock, ids
 
-    async def __call__(self, work: ItemWork) -> JobItem:
-        job, item, record = work.job, work.item, work.record
-        if record is None:
-            return await self._end(item, outcome=MISSING, error="the record was deleted")
-        order = [BY_NAME[name] for name in job.providers]
+    async def __call__(self, outcomes: list[ItemOutcome]) -> list[JobItem]:
         try:
-            result = await self._run(
-                record,
-                wanted_for(record.kind, job.fields),
-                order,
-                run_id=f"job:{job.id}",
-                max_credits=None,
-                reservation=job.reservation_id,
-            )
-        except (InsufficientCredits, Conflict, NotFound) as exc:
-            return await self._end(item, outcome=RecordStatus.FAILED.value, error=exc.message)
-        try:
-            done = await self._save(job, item, record, result)
-        except (InsufficientCredits, Conflict, NotFound) as exc:  # the reservation was settled meanwhile
-            return await self._end(item, outcome=RecordStatus.FAILED.value, error=exc.message)
-        await self._run.remember(record.workspace_id, result)
+            done = await self._save(outcomes)
+        except SETTLED as exc:
+            if len(outcomes) == 1:
+                return await self._save([ItemOutcome(work=outcomes[0].work, result=None, error=exc.message)])
+            return [item for outcome in outcomes for item in await self([outcome])]
+        await self._run.remember(done[0].workspace_id, [o.result for o in outcomes if o.result is not None])
         return done
 
-    async def _save(self, job: Job, item: JobItem, record: Record, result: WaterfallResult) -> JobItem:
+    async def _save(self, outcomes: list[ItemOutcome]) -> list[JobItem]:
+        """One workspace's outcomes (one job's): a few statements for the whole group."""
         now = self._clock.now()
+        workspace_id = outcomes[0].work.item.workspace_id
+        live = [o.work.record.id for o in outcomes if o.result is not None and o.work.record is not None]
+        done: list[JobItem] = []
+        saved: dict[int, tuple[Record, WaterfallResult]] = {}
         async with self._uow as uow:
-            stored = await uow.records.get_for_update(record.workspace_id, record.id)
-            if stored is None:
-                done = _done(item, outcome=MISSING, at=now, error="the record was deleted")
-                if await uow.jobs.finish_item(done):
-                    await uow.commit()
-                return done
-            result.apply_to(stored, now=now)
-            done = _done(
-                item,
-                outcome=stored.status.value,
-                at=now,
-                credits=result.credits,
-                fields=tuple(sorted(result.found)),
-            )
-            if not await uow.jobs.finish_item(done):
-                return done  # another run of this batch saved it first
-            await uow.records.save(stored)
+            stored = await uow.records.lock_many(workspace_id, live)
+            for outcome in outcomes:
+                item, record, result = outcome.work.item, outcome.work.record, outcome.result
+                current = stored.get(record.id) if record is not None else None
+                if result is None or current is None:
+                    failed = record is not None and result is None
+                    error = outcome.error if result is None else "the record was deleted"
+                    outcome_name = RecordStatus.FAILED.value if failed else MISSING
+                    done.append(_done(item, outcome=outcome_name, at=now, error=error))
+                    continue
+                result.apply_to(current, now=now)
+                done.append(
+                    _done(
+                        item,
+                        outcome=current.status.value,
+                        at=now,
+                        credits=result.credits,
+                        fields=tuple(sorted(result.found)),
+                    )
+                )
+                saved[item.position] = (current, result)
+            # An item another run of the batch already saved keeps that run's record, attempts and charges.
+            fresh = await uow.jobs.finish_items(done)
+            kept = [saved[position] for position in sorted(saved.keys() & fresh)]
+            await uow.records.save_many([record for record, _ in kept])
             await uow.attempts.add(
                 [
                     RecordedAttempt(
                         id=self._ids.new_id(),
                         workspace_id=record.workspace_id,
                         record_id=record.id,
-                        run_id=f"job:{job.id}",
+                        run_id=f"job:{outcomes[0].work.job.id}",
                         attempt=attempt,
                         created_at=now,
                     )
+                    for record, result in kept
                     for attempt in result.attempts
                 ]
             )
-            if result.found:
-                await uow.events.add([self._enriched(job, stored, result)])
-            await self._run.settle(uow, result)  # last: the account row stays locked only until commit
+            await uow.events.add(
+                [self._enriched(outcomes[0].work.job, record, result) for record, result in kept if result.found]
+            )
+            await self._run.settle(uow, [result for _, result in kept])  # last: the account stays locked until commit
             await uow.commit()
-        return done
-
-    async def _end(self, item: JobItem, *, outcome: str, error: str) -> JobItem:
-        done = _done(item, outcome=outcome, at=self._clock.now(), error=error)
-        async with self._uow as uow:
-            if await uow.jobs.finish_item(done):
-                await uow.commit()
         return done
 
     def _enriched(self, job: Job, record: Record, result: WaterfallResult) -> Event:

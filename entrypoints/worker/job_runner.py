@@ -19,7 +19,7 @@ import structlog
 from dishka import AsyncContainer
 
 from application.job.begin_job import BeginJob, BeginJobCommand, JobPlan
-from application.job.enrich_job_item import EnrichJobItem, ItemWork
+from application.job.enrich_job_item import EnrichJobItem, ItemOutcome, ItemWork, SaveJobItems
 from application.job.finish_job import FinishJob, FinishJobCommand
 from application.job.load_job_batch import JobStopped, LoadJobBatch, LoadJobBatchQuery
 
@@ -79,10 +79,50 @@ async def run_all(work: list[Coroutine[Any, Any, None]]) -> None:
         raise first from None
 
 
+class GroupSaver:
+    """Saves records' outcomes in groups, one transaction each: while a group commits the next one
+    gathers. Every record in flight would otherwise take the workspace's credit account lock in
+    a transaction of its own; together they take it once."""
+
+    def __init__(self, container: AsyncContainer, max_group: int = 64) -> None:
+        self._container = container
+        self._max_group = max_group
+        self._pending: list[tuple[ItemOutcome, asyncio.Future[None]]] = []
+        self._saving = False
+
+    async def save(self, outcome: ItemOutcome) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, future))
+        if not self._saving:
+            self._saving = True
+            try:
+                while self._pending:
+                    group, self._pending = self._pending[: self._max_group], self._pending[self._max_group :]
+                    await self._commit(group)
+            finally:
+                self._saving = False
+        await future
+
+    async def _commit(self, group: list[tuple[ItemOutcome, asyncio.Future[None]]]) -> None:
+        try:
+            async with self._container() as scope:
+                save = await scope.get(SaveJobItems)
+                await save([outcome for outcome, _ in group])
+        except Exception as exc:
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            for _, future in group:
+                if not future.done():
+                    future.set_result(None)
+
+
 class JobRunner:
     def __init__(self, container: AsyncContainer, tuning: JobTuning) -> None:
         self._container = container
         self.tuning = tuning
+        self._savers: dict[UUID, GroupSaver] = {}  # one per job running here: a group is one workspace's
 
     async def begin(self, workspace_id: UUID, job_id: UUID) -> JobPlan:
         async with self._container() as scope:
@@ -108,6 +148,7 @@ class JobRunner:
             return BatchResult(done=0, stopped=await stopped(workspace_id, job_id))
         watch = StopWatch(lambda: stopped(workspace_id, job_id), self.tuning.stop_check_seconds)
         slots = asyncio.Semaphore(self.tuning.per_batch)
+        saver = self._savers.setdefault(job_id, GroupSaver(self._container))
         done = 0
 
         async def one(item: ItemWork) -> None:
@@ -117,7 +158,8 @@ class JobRunner:
                     return
                 async with self._container() as scope:
                     enrich = await scope.get(EnrichJobItem)
-                    await enrich(item)
+                    outcome = await enrich(item)
+                await saver.save(outcome)
                 done += 1
                 progress(done)
 
@@ -125,6 +167,7 @@ class JobRunner:
         return BatchResult(done=done, stopped=await watch.stopped())
 
     async def finish(self, workspace_id: UUID, job_id: UUID, error: str | None) -> None:
+        self._savers.pop(job_id, None)
         async with self._container() as scope:
             finish = await scope.get(FinishJob)
             job = await finish(FinishJobCommand(workspace_id=workspace_id, job_id=job_id, error=error))

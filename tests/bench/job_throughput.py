@@ -24,6 +24,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from litestar.testing import AsyncTestClient
 
 from adapters.postgres.migrator import migrate
@@ -70,13 +71,23 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
                 url = f"/api/v1/workspaces/{workspace}/enrichment/jobs"
                 submitted = await api.post(url, json={"records": people, "fields": ["title"]}, headers=owner.headers)
                 assert submitted.status_code == 202, submitted.text
-                job = await finished(api, owner, workspace, submitted.json()["data"]["id"], within=600)
+                # polled slowly: this process also serves the fake Apollo, whose latency must stay L
+                job = await finished(api, owner, workspace, submitted.json()["data"]["id"], within=600, every=1.0)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
     assert job["status"] == "completed", job
     assert job["progress"]["enriched"] == records
     assert job["creditsSpent"] == records, "one charge per record, no more"
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        row = await (
+            await conn.execute(
+                "SELECT avg(latency_ms), percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)"
+                " FROM enrichment_attempts WHERE run_id = %s",
+                (f"job:{job['id']}",),
+            )
+        ).fetchone()
+    assert row is not None
     seconds = (datetime.fromisoformat(job["finishedAt"]) - datetime.fromisoformat(job["startedAt"])).total_seconds()
     rate = records / seconds
     result: dict[str, Any] = {
@@ -86,6 +97,8 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
         "records": records,
         "seconds": round(seconds, 2),
         "records_per_second": round(rate, 1),
+        "provider_latency_ms_mean": round(float(row[0]), 1),
+        "provider_latency_ms_p50": round(float(row[1]), 1),
     }
     if latency:
         bound = CONCURRENCY / latency

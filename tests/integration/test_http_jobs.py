@@ -57,7 +57,9 @@ async def submit(client: Any, owner: Account, workspace: str, body: dict[str, An
     )
 
 
-async def finished(client: Any, owner: Account, workspace: str, job_id: str, within: float = 30) -> dict[str, Any]:
+async def finished(
+    client: Any, owner: Account, workspace: str, job_id: str, within: float = 30, every: float = 0.05
+) -> dict[str, Any]:
     url = f"/api/v1/workspaces/{workspace}/enrichment/jobs/{job_id}"
     deadline = asyncio.get_running_loop().time() + within
     while True:
@@ -65,7 +67,7 @@ async def finished(client: Any, owner: Account, workspace: str, job_id: str, wit
         if job["status"] not in ("queued", "running"):
             return dict(job)
         assert asyncio.get_running_loop().time() < deadline, f"the job did not finish: {job}"
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every)
 
 
 async def results(client: Any, owner: Account, workspace: str, job_id: str) -> list[dict[str, Any]]:
