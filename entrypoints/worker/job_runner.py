@@ -62,10 +62,6 @@ class StopWatch:
         return self._stopped
 
 
-def _ignore(done: int) -> None:
-    return None
-
-
 async def run_all(work: list[Coroutine[Any, Any, None]]) -> None:
     """Run them concurrently; the first failure cancels the rest and is raised as itself."""
     try:
@@ -122,7 +118,7 @@ class JobRunner:
     def __init__(self, container: AsyncContainer, tuning: JobTuning) -> None:
         self._container = container
         self.tuning = tuning
-        self._savers: dict[UUID, GroupSaver] = {}  # one per job running here: a group is one workspace's
+        self._savers: dict[UUID, tuple[GroupSaver, int]] = {}  # per job batching here: (saver, batches)
 
     async def begin(self, workspace_id: UUID, job_id: UUID) -> JobPlan:
         async with self._container() as scope:
@@ -148,26 +144,41 @@ class JobRunner:
             return BatchResult(done=0, stopped=await stopped(workspace_id, job_id))
         watch = StopWatch(lambda: stopped(workspace_id, job_id), self.tuning.stop_check_seconds)
         slots = asyncio.Semaphore(self.tuning.per_batch)
-        saver = self._savers.setdefault(job_id, GroupSaver(self._container))
+        saver = self._saver_for(job_id)
         done = 0
 
         async def one(item: ItemWork) -> None:
             nonlocal done
-            async with slots:
+            async with slots:  # the job's concurrency bounds the records asking providers
                 if await watch.stopped():
                     return
                 async with self._container() as scope:
                     enrich = await scope.get(EnrichJobItem)
                     outcome = await enrich(item)
-                await saver.save(outcome)
-                done += 1
-                progress(done)
+            await saver.save(outcome)  # the slot is free meanwhile: saving is not asking
+            done += 1
+            progress(done)
 
-        await run_all([one(item) for item in work])
+        try:
+            await run_all([one(item) for item in work])
+        finally:
+            self._release_saver(job_id)
         return BatchResult(done=done, stopped=await watch.stopped())
 
+    def _saver_for(self, job_id: UUID) -> GroupSaver:
+        """One saver per job while batches of it run here: a group is one job's, so one workspace's."""
+        saver, batches = self._savers.get(job_id) or (GroupSaver(self._container), 0)
+        self._savers[job_id] = (saver, batches + 1)
+        return saver
+
+    def _release_saver(self, job_id: UUID) -> None:
+        saver, batches = self._savers[job_id]
+        if batches == 1:
+            del self._savers[job_id]
+        else:
+            self._savers[job_id] = (saver, batches - 1)
+
     async def finish(self, workspace_id: UUID, job_id: UUID, error: str | None) -> None:
-        self._savers.pop(job_id, None)
         async with self._container() as scope:
             finish = await scope.get(FinishJob)
             job = await finish(FinishJobCommand(workspace_id=workspace_id, job_id=job_id, error=error))

@@ -18,9 +18,14 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +35,7 @@ from litestar.testing import AsyncTestClient
 from adapters.postgres.migrator import migrate
 from entrypoints.config import Settings, env_name
 from entrypoints.http.app import create_app
+from entrypoints.local_services import free_port
 from tests.api import create_workspace, register
 from tests.conftest import MIGRATIONS, create_database, test_settings
 from tests.fakes.harness import KEYS, running_fakes
@@ -38,6 +44,12 @@ from tests.integration.test_http_jobs import finished
 
 CONCURRENCY = 32
 RECORDS = int(os.environ.get("BENCH_JOB_RECORDS", "4000"))
+LATENCIES = [float(x) for x in os.environ.get("BENCH_JOB_LATENCIES", "0.1,0").split(",")]
+TUNING = {  # the defaults of Settings unless given
+    name: int(os.environ[f"BENCH_{name.upper()}"])
+    for name in ("job_batch_size", "job_parallel_batches")
+    if f"BENCH_{name.upper()}" in os.environ
+}
 
 
 def worker(settings: Settings) -> subprocess.Popen[bytes]:
@@ -47,8 +59,34 @@ def worker(settings: Settings) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env)
 
 
+FAKE_APOLLO = """
+import sys, uvicorn
+from tests.fakes import apollo
+uvicorn.run(apollo.create_app(latency_seconds=float(sys.argv[1])), host="127.0.0.1", port=int(sys.argv[2]),
+            log_level="warning", access_log=False)
+"""
+
+
+@contextmanager
+def apollo_process(latency: float) -> Iterator[str]:
+    """The fake Apollo in a process of its own, so that its latency stays L whatever this process does."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", FAKE_APOLLO, str(latency), str(port)])
+    try:
+        for _ in range(200):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 async def run(latency: float, records: int, database_url: str) -> dict[str, Any]:
-    with running_fakes(slow_seconds=3, apollo_latency_seconds=latency) as fakes:
+    with running_fakes(slow_seconds=3) as fakes, apollo_process(latency) as apollo_url:
+        fakes = replace(fakes, apollo=apollo_url)
         settings = test_settings(
             profile="local",
             database_url=database_url,
@@ -57,6 +95,7 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
             temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
             starter_credits=records * 4,
             job_concurrency=CONCURRENCY,
+            **TUNING,
             database_pool_max=CONCURRENCY + 8,
             log_level="WARNING",
             **provider_settings(fakes, apollo=KEYS["apollo"], hunter=KEYS["hunter"], clearbit=KEYS["clearbit"]),
@@ -109,8 +148,8 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
 async def main() -> None:
     database_url = await create_database(os.environ["TEST_POSTGRES_URL"], "cascade_bench_jobs")
     await migrate(database_url, MIGRATIONS)
-    for latency, records in ((0.1, RECORDS), (0.0, RECORDS)):
-        print(json.dumps(await run(latency, records, database_url)), flush=True)
+    for latency in LATENCIES:
+        print(json.dumps(await run(latency, RECORDS, database_url) | TUNING), flush=True)
 
 
 if __name__ == "__main__":

@@ -33,9 +33,8 @@ def provider_settings(fakes: FakeProviders, **platform_keys: str) -> dict[str, A
     }
 
 
-@pytest.fixture(params=["memory", "postgres"])
-def enrich_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dict[str, Any]:
-    extra = provider_settings(fakes, apollo=KEYS["apollo"], hunter=KEYS["hunter"], clearbit=KEYS["clearbit"])
+def on_backend(request: pytest.FixtureRequest, extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` settings on the memory profile, or on clean PostgreSQL + Redis (by the fixture's param)."""
     if request.param == "postgres":
         request.getfixturevalue("clean_pool")
         extra |= {
@@ -44,6 +43,13 @@ def enrich_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dic
             "redis_url": request.getfixturevalue("clean_redis"),
         }
     return extra
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def enrich_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dict[str, Any]:
+    return on_backend(
+        request, provider_settings(fakes, apollo=KEYS["apollo"], hunter=KEYS["hunter"], clearbit=KEYS["clearbit"])
+    )
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from entrypoints.http.app import create_app
 from tests.api import Account, add_member, assert_error, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
-from tests.integration.test_http_enrichment import balance, provider_settings
+from tests.integration.test_http_enrichment import balance, on_backend, provider_settings
 
 ALL_KEYS = {"apollo": KEYS["apollo"], "hunter": KEYS["hunter"], "clearbit": KEYS["clearbit"]}
 
@@ -30,15 +30,7 @@ def fakes() -> Iterator[FakeProviders]:
 
 @pytest.fixture(params=["memory", "postgres"])
 def job_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dict[str, Any]:
-    extra = provider_settings(fakes, **ALL_KEYS) | {"job_batch_size": 7, "starter_credits": 1000}
-    if request.param == "postgres":
-        request.getfixturevalue("clean_pool")
-        extra |= {
-            "profile": "local",
-            "database_url": request.getfixturevalue("migrated_url"),
-            "redis_url": request.getfixturevalue("clean_redis"),
-        }
-    return extra
+    return on_backend(request, provider_settings(fakes, **ALL_KEYS) | {"job_batch_size": 7, "starter_credits": 1000})
 
 
 @pytest.fixture

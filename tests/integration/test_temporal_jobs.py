@@ -15,13 +15,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
+import msgspec
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters.temporal.orchestrator import workflow_id
 from entrypoints.config import Settings, env_name
 from entrypoints.http.app import create_app
 from entrypoints.ioc import build_container
@@ -190,3 +193,22 @@ async def test_r2_a_worker_killed_mid_job_is_replaced_and_every_record_is_charge
     assert set(charges.values()) == {1}, "and charged exactly once"
     assert final["creditsSpent"] == total
     assert await balance(api, owner, workspace) == before - total, "nothing stays reserved, nothing paid twice"
+
+
+async def test_a_long_job_continues_as_new_and_still_finishes_once(api: Any, temporal_settings: Settings) -> None:
+    settings = msgspec.structs.replace(temporal_settings, job_batch_size=1)  # 45 batches: past one run's 40
+    owner = await register(api)
+    workspace = await create_workspace(api, owner)
+    job = (await submit(api, owner, workspace, {"records": crowd(45, prefix="long"), "fields": ["title"]})).json()
+    async with in_process_worker(settings):
+        done = await finished(api, owner, workspace, job["data"]["id"], within=90)
+    assert done["status"] == "completed"
+    assert done["creditsSpent"] == 45
+    client = await Client.connect(settings.temporal_address)
+    query = f"WorkflowId = '{workflow_id(UUID(done['id']))}'"
+    for _ in range(50):  # the visibility store catches up within moments
+        runs = [run async for run in client.list_workflows(query)]
+        if len(runs) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    assert len(runs) == 2, "one run of 40 batches, continued as new for the last 5"
