@@ -28,6 +28,16 @@ class ValidationFailed(DomainError):
     code = "VALIDATION_FAILED"
 
 
+class TargetRefused(ValidationFailed):
+    """A URL the scraper (or a webhook) must not reach: bad scheme, or an address it refuses. The message says why."""
+
+
+class FetchFailed(DomainError):
+    """The site could not be fetched: network error, timeout, an over-large answer, too many redirects."""
+
+    code = "FETCH_FAILED"
+
+
 class Unauthorized(DomainError):
     code = "UNAUTHORIZED"
 
