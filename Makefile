@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.ledger
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.job_throughput
 	$(BIN)/python -m tests.bench.credits_wasted
+	$(BIN)/python -m tests.bench.scraper_pages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

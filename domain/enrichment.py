@@ -40,6 +40,8 @@ COMPANY_FIELDS: tuple[str, ...] = (
     "linkedinUrl",
     "technologies",
     "socialProfiles",
+    "emails",  # contact addresses the company publishes (the scraper reads them off its site)
+    "phones",  # E.164
 )
 INPUT_FIELDS: tuple[str, ...] = (
     "email",

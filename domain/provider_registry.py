@@ -111,6 +111,14 @@ REGISTRY: tuple[ProviderSpec, ...] = (
         requests_per_minute=600,
         timeout_seconds=10,
     ),
+    ProviderSpec(
+        name="scraper",  # our own service reading the company's website (`cascade scraper`)
+        routes={C: _routes("name description linkedinUrl socialProfiles technologies emails phones", "domain")},
+        credit_cost=0,
+        miss_billable=False,
+        requests_per_minute=120,
+        timeout_seconds=45,
+    ),
 )
 BY_NAME: dict[str, ProviderSpec] = {spec.name: spec for spec in REGISTRY}
 # The default waterfall: cheapest first, then by name.

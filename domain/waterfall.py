@@ -23,6 +23,7 @@ from domain.provider_registry import ProviderSpec
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[a-z0-9.-]+\.[a-z]{2,}$", re.IGNORECASE)
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 BAD_EMAIL_STATUSES = frozenset({"invalid", "bounced", "undeliverable"})
 
 
@@ -47,6 +48,10 @@ def is_valid(name: str, value: object) -> bool:
             return 1000 <= value <= 2100
         return name in ("employeeCount", "annualRevenue") and value >= 0
     if isinstance(value, list):
+        if name == "emails":
+            return bool(value) and all(isinstance(v, str) and bool(_EMAIL.match(v)) for v in value)
+        if name == "phones":
+            return bool(value) and all(isinstance(v, str) and bool(_E164.match(v)) for v in value)
         return name == "technologies" and bool(value) and all(isinstance(v, str) and v for v in value)
     if isinstance(value, dict):
         return name in ("location", "socialProfiles") and any(isinstance(v, str) and v for v in value.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from domain.errors import DomainError
 from entrypoints.config import ConfigError, Settings, env_name, load_settings
 from entrypoints.ioc import build_container
 from entrypoints.key_rotation import rotate_keys
-from entrypoints.local_services import EmbeddedPostgres, TemporalDevServer
+from entrypoints.local_services import EmbeddedPostgres, TemporalDevServer, free_port
 from entrypoints.sandbox import fake_providers
 
 log = structlog.get_logger("cascade.cli")
@@ -47,6 +48,20 @@ def serve(settings: Settings) -> None:
         forwarded_allow_ips="127.0.0.1",
     )
     log.info("serving", url=f"http://{settings.host}:{settings.port}", profile=settings.profile, docs="/schema")
+    uvicorn.Server(config).run()
+
+
+def serve_scraper(settings: Settings) -> None:
+    from entrypoints.scraper.app import create_scraper_app
+
+    config = uvicorn.Config(
+        create_scraper_app(settings),
+        host=settings.scraper_host,
+        port=settings.scraper_port,
+        log_config=None,
+        access_log=False,
+    )
+    log.info("scraper_serving", url=f"http://{settings.scraper_host}:{settings.scraper_port}", docs="/schema")
     uvicorn.Server(config).run()
 
 
@@ -85,17 +100,27 @@ def dev(settings: Settings, *, sandbox: bool = False) -> None:
             overrides["temporal_address"] = temporal.start(log_file=Path(settings.data_dir) / "temporal" / "server.log")
             stack.callback(log.info, "stopped_temporal_dev_server")
             stack.callback(temporal.stop)
+        if not settings.scraper_url and not sandbox:  # the sandbox's fictional companies have no sites to read
+            overrides |= _scraper_overrides(settings)
+            stack.callback(_stop, _start_process("scraper", overrides))
         settings = load_settings(None, **overrides)
         run_migrations(settings)
-        stack.callback(_stop, _start_worker(overrides))
+        stack.callback(_stop, _start_process("worker", overrides))
         serve(settings)
 
 
-def _start_worker(overrides: dict[str, object]) -> subprocess.Popen[bytes]:
-    """`cascade worker` with this process's settings and the services `dev` started."""
+def _scraper_overrides(settings: Settings) -> dict[str, object]:
+    """A scraper beside the API on a loopback port, with a service key of this run unless one is set."""
+    port = settings.scraper_port if settings.scraper_port != settings.port else free_port()
+    keys = settings.scraper_service_keys or secrets.token_urlsafe(32)
+    return {"scraper_port": port, "scraper_url": f"http://127.0.0.1:{port}", "scraper_service_keys": keys}
+
+
+def _start_process(command: str, overrides: dict[str, object]) -> subprocess.Popen[bytes]:
+    """`cascade <command>` with this process's settings and the services `dev` started."""
     env = dict(os.environ) | {env_name(name): str(value) for name, value in overrides.items()}
-    process = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env)
-    log.info("started_worker", pid=process.pid)
+    process = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", command], env=env)
+    log.info("started", command=command, pid=process.pid)
     return process
 
 
@@ -107,7 +132,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    log.info("stopped_worker", pid=process.pid)
+    log.info("stopped", pid=process.pid)
 
 
 def make_admin(settings: Settings, email: str, revoke: bool) -> None:
@@ -146,6 +171,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="serve the REST API (settings from CASCADE_* variables)")
     commands.add_parser("migrate", help="apply pending PostgreSQL migrations")
     commands.add_parser("worker", help="run enrichment jobs from the Temporal task queue (CASCADE_TEMPORAL_ADDRESS)")
+    commands.add_parser("scraper", help="the scraper service (CASCADE_SCRAPER_HOST / _PORT, X-Service-Key auth)")
     dev_command = commands.add_parser(
         "dev", help="embedded PostgreSQL and Temporal + migrations + a worker + the API: what `make run` runs"
     )
@@ -176,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             serve(settings)
         elif args.command == "migrate":
             run_migrations(settings)
+        elif args.command == "scraper":
+            serve_scraper(settings)
         elif args.command == "worker":
             from entrypoints.worker.main import run_worker
 

@@ -11,6 +11,7 @@ from typing import Literal
 import msgspec
 
 from adapters.crypto.keyring import KeyringError, parse_keyring
+from domain.network_policy import parse_allowlist
 
 PREFIX = "CASCADE_"
 DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
@@ -25,6 +26,8 @@ SECRET_FIELDS = (
     "provider_apollo_api_key",
     "provider_hunter_api_key",
     "provider_clearbit_api_key",
+    "scraper_service_keys",
+    "scraper_proxies",
 )
 
 
@@ -73,6 +76,22 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     job_parallel_batches: int = 4
     job_heartbeat_timeout_seconds: float = 30.0
     job_batch_attempts: int = 5
+    # The scraper service (`cascade scraper`) and how the API reaches it.
+    scraper_host: str = "127.0.0.1"
+    scraper_port: int = 8100
+    scraper_url: str = ""  # where the API and workers reach it; empty: the scraper provider is off
+    scraper_service_keys: str = ""  # comma-separated; the service accepts any, the API sends the first
+    scraper_user_agent: str = "CascadeBot/0.1 (+https://github.com/cascade-enrichment/cascade)"
+    scraper_browsers: int = 1  # Chromium processes; 0: plain HTTP only
+    scraper_pages_per_browser: int = 4
+    scraper_chromium_path: str = "/usr/bin/chromium"
+    scraper_domain_concurrency: int = 2
+    scraper_domain_delay_seconds: float = 0.5
+    scraper_max_pages: int = 6
+    scraper_max_seconds: float = 30.0
+    scraper_proxies: str = ""  # comma-separated proxy URLs, round-robin with health
+    scraper_proxy_sticky: bool = False
+    network_allowlist: str = ""  # CIDRs the scraper (and webhooks) may reach although private
 
     def __repr__(self) -> str:
         """Settings may be logged or shown in a traceback: secrets never are."""
@@ -100,10 +119,21 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("job_parallel_batches", self.job_parallel_batches, 1, 64)
         _check_range("job_heartbeat_timeout_seconds", self.job_heartbeat_timeout_seconds, 1, 3600)
         _check_range("job_batch_attempts", self.job_batch_attempts, 1, 100)
+        _check_range("scraper_port", self.scraper_port, 1, 65535)
+        _check_range("scraper_browsers", self.scraper_browsers, 0, 32)
+        _check_range("scraper_pages_per_browser", self.scraper_pages_per_browser, 1, 64)
+        _check_range("scraper_domain_concurrency", self.scraper_domain_concurrency, 1, 32)
+        _check_range("scraper_domain_delay_seconds", self.scraper_domain_delay_seconds, 0, 60)
+        _check_range("scraper_max_pages", self.scraper_max_pages, 1, 50)
+        _check_range("scraper_max_seconds", self.scraper_max_seconds, 1, 300)
         if self.database_pool_min > self.database_pool_max:
             raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
         if self.encryption_keys:
             _check_keyring(self.encryption_keys)
+        try:
+            parse_allowlist(self.network_allowlist)
+        except ValueError as exc:
+            raise ValueError(f"{exc} - at `$.network_allowlist`") from None
         if self.profile == "production":
             self._check_production()
 
@@ -132,6 +162,11 @@ def _check_keyring(value: str) -> None:
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ValueError(f"must be between {low} and {high} - at `$.{name}`")
+
+
+def service_keys(settings: Settings) -> list[str]:
+    """The scraper service's keys: it accepts any; the API and workers send the first."""
+    return [key.strip() for key in settings.scraper_service_keys.split(",") if key.strip()]
 
 
 def env_name(field: str) -> str:

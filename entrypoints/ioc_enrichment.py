@@ -12,11 +12,12 @@ from adapters.memory.providers import ProviderMap
 from adapters.providers.apollo import ApolloProvider
 from adapters.providers.clearbit import ClearbitProvider
 from adapters.providers.hunter import HunterProvider
+from adapters.providers.scraper import ScraperProvider
 from application.credential.test_credential import TestCredential
 from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from entrypoints.config import Settings
+from entrypoints.config import Settings, service_keys
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache
 from ports.providers import EnrichmentProvider, ProviderDirectory
@@ -26,7 +27,10 @@ from ports.unit_of_work import UnitOfWork
 
 def provider_adapters(settings: Settings, client: httpx.AsyncClient) -> dict[str, EnrichmentProvider]:
     timeout = settings.provider_timeout_seconds
-    return {
+    scraper: dict[str, EnrichmentProvider] = {}
+    if settings.scraper_url:  # a deployment without the scraper service has no scraper provider
+        scraper["scraper"] = ScraperProvider(client, base_url=settings.scraper_url, timeout_seconds=45)
+    return scraper | {
         "apollo": ApolloProvider(client, base_url=settings.provider_apollo_base_url, timeout_seconds=timeout),
         "hunter": HunterProvider(client, base_url=settings.provider_hunter_base_url, timeout_seconds=timeout),
         "clearbit": ClearbitProvider(
@@ -55,6 +59,7 @@ class EnrichmentWiring(Provider):
             "apollo": settings.provider_apollo_api_key,
             "hunter": settings.provider_hunter_api_key,
             "clearbit": settings.provider_clearbit_api_key,
+            "scraper": service_keys(settings)[0] if service_keys(settings) else "",
         }
         return ProviderMap(provider_adapters(settings, client), platform_keys)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, Protocol
 
-from domain.scraping import Page
+from domain.scraping import Page, Render
 
 
 class Extractor(Protocol):
@@ -17,10 +17,19 @@ class Extractor(Protocol):
         """Its findings over every page of one site (JSON-ready; empty when nothing was found)."""
 
 
+class ExtractorCatalog(Protocol):
+    @abstractmethod
+    def select(self, names: list[str] | None) -> list[Extractor]:
+        """Those named (None: all); an unknown name is `ValidationFailed`."""
+
+    @abstractmethod
+    def all(self) -> list[Extractor]: ...
+
+
 class PageFetcher(Protocol):
     @abstractmethod
-    async def fetch(self, url: str) -> Page:
-        """The page, or `Refused` (a blocked address or scheme) / `FetchFailed` (network, status, size, time)."""
+    async def fetch(self, url: str, render: Render) -> Page:
+        """The page, or `TargetRefused` (a refused address or scheme) / `FetchFailed` (network, size, time)."""
 
 
 class RobotsPolicy(Protocol):

@@ -107,6 +107,8 @@ class WaterfallRun:
         reservation: UUID | None = None,
     ) -> WaterfallResult:
         """With `reservation` (a job's), calls are charged against it and nothing is reserved or released here."""
+        # a provider this deployment has no adapter for (the scraper, unless configured) is not in the waterfall
+        order = [spec for spec in order if self._directory.provider(spec.name) is not None]
         ceiling = max_credits if max_credits is not None else sum(spec.credit_cost for spec in order)
         missing = set(wanted - record.fields.keys())
         result = WaterfallResult(wanted=wanted, had=frozenset(wanted - missing))

@@ -109,6 +109,7 @@ def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_pat
         CASCADE_PORT=str(port),
         CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()),
         CASCADE_EMBEDDED_TEMPORAL_PORT=str(free_port()),
+        CASCADE_SCRAPER_PORT=str(free_port()),
         CASCADE_ENCRYPTION_KEYS="",  # the development key of one machine, kept in the data dir
     )
     process = subprocess.Popen([CASCADE, "dev"], env=env)
@@ -117,6 +118,8 @@ def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_pat
         wait_until_ready(base, process, timeout=60)
         result = run_walkthrough(base)
         assert result.returncode == 0, result.stdout + result.stderr
+        scraper = httpx.get(f"http://127.0.0.1:{env['CASCADE_SCRAPER_PORT']}/health", timeout=10)
+        assert scraper.status_code == 200, "`cascade dev` runs the scraper service beside the API"
     finally:
         code = stop(process)
     assert code in (0, 130)
@@ -125,6 +128,7 @@ def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_pat
     assert not (pgdata / "postmaster.pid").exists(), "Ctrl-C must stop the embedded PostgreSQL too"
     assert (tmp_path / "temporal" / "dev.db").exists(), "the Temporal dev server keeps its state in the data dir"
     assert not port_open(int(env["CASCADE_EMBEDDED_TEMPORAL_PORT"])), "Ctrl-C must stop the Temporal dev server too"
+    assert not port_open(int(env["CASCADE_SCRAPER_PORT"])), "Ctrl-C must stop the scraper too"
     assert (tmp_path / "dev-encryption-keys").stat().st_mode & 0o777 == 0o600, "the development key lives there too"
 
 
@@ -135,6 +139,7 @@ def test_cascade_dev_sandbox_enriches_from_the_fake_providers(tmp_path: Path) ->
         CASCADE_PORT=str(port),
         CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()),
         CASCADE_EMBEDDED_TEMPORAL_PORT=str(free_port()),
+        CASCADE_SCRAPER_PORT=str(free_port()),
         CASCADE_STARTER_CREDITS="1000",
     )
     process = subprocess.Popen([CASCADE, "dev", "--sandbox"], env=env)

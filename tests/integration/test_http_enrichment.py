@@ -180,8 +180,10 @@ async def test_providers_are_listed_with_their_circuit(enrich_api: Any) -> None:
     response = await enrich_api.get("/api/v1/providers", headers=owner.headers)
     assert response.status_code == 200
     listed = response.json()["data"]
-    assert [p["name"] for p in listed] == ["apollo", "hunter", "clearbit"]
-    clearbit = listed[2]
+    assert [p["name"] for p in listed] == ["scraper", "apollo", "hunter", "clearbit"], "cheapest first"
+    assert listed[0]["creditCost"] == 0
+    assert listed[0]["kinds"] == ["company"]
+    clearbit = listed[3]
     assert clearbit["missBillable"] is True
     assert clearbit["creditCost"] == 2
     assert clearbit["circuit"]["state"] == "closed"

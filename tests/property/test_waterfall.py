@@ -55,6 +55,8 @@ outcomes = st.sampled_from(list(Outcome))
 def scripts(draw: st.DrawFn) -> dict[str, ProviderResult]:
     script = {}
     for spec in REGISTRY:
+        if EntityKind.PERSON not in spec.supplies:
+            continue  # the scraper reads companies only
         outcome = draw(outcomes)
         supplied = sorted(spec.supplies[EntityKind.PERSON])
         fields = draw(st.lists(st.sampled_from(supplied), unique=True)) if outcome is Outcome.HIT else []

@@ -39,6 +39,13 @@ def test_a_bad_value_names_its_variable(env: dict[str, str], variable: str) -> N
         load_settings(env)
 
 
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "not-a-network", "127.0.0.1/32, 300.1.1.1"])
+def test_a_bad_network_allowlist_names_its_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="CASCADE_NETWORK_ALLOWLIST"):
+        load_settings({"CASCADE_NETWORK_ALLOWLIST": value})
+    assert load_settings({"CASCADE_NETWORK_ALLOWLIST": "127.0.0.1/32, 10.0.0.0/8"}).network_allowlist
+
+
 def production(**env: str) -> dict[str, str]:
     return {
         "CASCADE_PROFILE": "production",
