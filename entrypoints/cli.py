@@ -35,34 +35,31 @@ from entrypoints.sandbox import fake_providers
 log = structlog.get_logger("cascade.cli")
 
 
+def _run(app: object, host: str, port: int, event: str, **extra: object) -> None:
+    """One uvicorn server; our edge middleware writes the access log."""
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, **extra)  # type: ignore[arg-type]
+    log.info(event, url=f"http://{host}:{port}", docs="/schema")
+    uvicorn.Server(config).run()
+
+
 def serve(settings: Settings) -> None:
     from entrypoints.http.app import create_app
 
-    config = uvicorn.Config(
+    log.info("profile", profile=settings.profile)
+    _run(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
+        settings.host,
+        settings.port,
+        "serving",
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
     )
-    log.info("serving", url=f"http://{settings.host}:{settings.port}", profile=settings.profile, docs="/schema")
-    uvicorn.Server(config).run()
 
 
 def serve_scraper(settings: Settings) -> None:
     from entrypoints.scraper.app import create_scraper_app
 
-    config = uvicorn.Config(
-        create_scraper_app(settings),
-        host=settings.scraper_host,
-        port=settings.scraper_port,
-        log_config=None,
-        access_log=False,
-    )
-    log.info("scraper_serving", url=f"http://{settings.scraper_host}:{settings.scraper_port}", docs="/schema")
-    uvicorn.Server(config).run()
+    _run(create_scraper_app(settings), settings.scraper_host, settings.scraper_port, "scraper_serving")
 
 
 def run_migrations(settings: Settings) -> None:

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer
-from dishka.integrations.litestar import setup_dishka
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -24,8 +23,8 @@ from entrypoints.http.controllers.ops import OpsController
 from entrypoints.http.controllers.records import RecordController
 from entrypoints.http.controllers.team import TeamController
 from entrypoints.http.controllers.workspaces import WorkspaceController
-from entrypoints.http.edge import EdgeMiddleware
-from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
+from entrypoints.http.edge import finished
+from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.ioc import build_container
 from ports.secret_box import SecretBox
@@ -82,7 +81,4 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         debug=False,
         logging_config=None,
     )
-    document_errors(app)
-    setup_dishka(di, app)
-    app.asgi_handler = EdgeMiddleware(app.asgi_handler)
-    return app
+    return finished(app, di)

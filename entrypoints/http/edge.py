@@ -8,11 +8,15 @@ import uuid
 from typing import Any
 
 import structlog
+from dishka import AsyncContainer
+from dishka.integrations.litestar import setup_dishka
+from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.telemetry.logging import redact
 from entrypoints.http.envelope import request_id_var
+from entrypoints.http.errors import document_errors
 
 log = structlog.get_logger("cascade.http")
 
@@ -25,6 +29,14 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 ]
 _LOGGED_HEADERS = {b"authorization", b"cookie", b"x-service-key", b"user-agent", b"content-type", b"content-length"}
+
+
+def finished(app: Litestar, container: AsyncContainer) -> Litestar:
+    """What every Cascade app gets last: its errors documented, the container, the edge middleware outside."""
+    document_errors(app)
+    setup_dishka(container, app)
+    app.asgi_handler = EdgeMiddleware(app.asgi_handler)
+    return app
 
 
 class EdgeMiddleware:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import structlog
 from dishka import AsyncContainer
-from dishka.integrations.litestar import FromDishka, inject, setup_dishka
+from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, Litestar, Request, Router, get, post
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -20,9 +20,9 @@ from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
 from domain.errors import NotFound, Unauthorized, ValidationFailed
 from domain.scraping import Render, ScrapeLimits
 from entrypoints.config import Settings, service_keys
-from entrypoints.http.edge import EdgeMiddleware
+from entrypoints.http.edge import finished
 from entrypoints.http.envelope import Envelope, ok
-from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
+from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.scraper.ioc import ExtractorRegistry, build_scraper_container
 from entrypoints.scraper.jobs import ScrapeJobs
@@ -155,7 +155,4 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
         debug=False,
         logging_config=None,
     )
-    document_errors(app)
-    setup_dishka(di, app)
-    app.asgi_handler = EdgeMiddleware(app.asgi_handler)
-    return app
+    return finished(app, di)
