@@ -65,6 +65,10 @@ class JobReader(Protocol):
         """Items by position after `after`, each with its record, at most `limit`."""
 
     @abstractmethod
+    async def unfinished(self, limit: int) -> list[Job]:
+        """Queued and running jobs of every workspace, oldest first (for a process that runs jobs to resume)."""
+
+    @abstractmethod
     async def list(self, workspace_id: UUID, page: PageRequest) -> Page[Job]:
         """Newest first."""
 

@@ -122,6 +122,10 @@ class MemoryJobReader:
             out.append(ItemResult(item=item, record=deepcopy(record) if mine else None))
         return out
 
+    async def unfinished(self, limit: int) -> list[Job]:
+        found = [j for j in self._store.tables.jobs.values() if not j.status.finished]
+        return [_copy(j) for j in sorted(found, key=lambda j: (j.created_at, j.id))[:limit]]
+
     async def list(self, workspace_id: UUID, page: PageRequest) -> Page[Job]:
         found = [j for j in self._store.tables.jobs.values() if j.workspace_id == workspace_id]
         found.sort(key=lambda j: (j.created_at, j.id), reverse=True)

@@ -78,6 +78,9 @@ WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 """
+SELECT_UNFINISHED = f"""
+SELECT {JOB_COLUMNS} FROM enrichment_jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id LIMIT %(limit)s
+"""
 _ITEM_WIDTH = len(ITEM_COLUMNS.split(","))
 
 
@@ -284,6 +287,11 @@ class PostgresJobReader:
             )
             for r in rows
         ]
+
+    async def unfinished(self, limit: int) -> list[Job]:
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(SELECT_UNFINISHED, {"limit": limit})).fetchall()
+        return [job_from_row(r) for r in rows]
 
     async def list(self, workspace_id: UUID, page: PageRequest) -> Page[Job]:
         before = page.after or LAST_CURSOR

@@ -27,6 +27,8 @@ from entrypoints.http.edge import finished
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.ioc import build_container
+from entrypoints.worker.inline import InlineOrchestrator
+from ports.jobs import JobOrchestrator, JobReader
 from ports.secret_box import SecretBox
 
 API_VERSION = "0.1.0"
@@ -40,6 +42,9 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         try:
             await di.get(SecretBox)  # a bad keyring stops start-up; a development key is announced now
+            orchestrator = await di.get(JobOrchestrator)
+            if isinstance(orchestrator, InlineOrchestrator):  # jobs run here: finish what a stop left unfinished
+                await orchestrator.resume(await di.get(JobReader))
             yield
         finally:
             await di.close()

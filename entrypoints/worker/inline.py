@@ -1,7 +1,8 @@
 """Jobs run in this process: the orchestrator of the memory profile, and of `local` without Temporal.
 
-Not durable: a job whose process stops is left `running` (and its credits
-reserved until `cascade credits release-stale`). Production runs Temporal.
+A job whose process stops is left `running`; the API resumes such jobs when
+it starts again (`resume`), so on PostgreSQL they finish, late. Production
+runs Temporal, which moves them to another worker at once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import structlog
 
 from domain.errors import DomainError, ServiceUnavailable
 from entrypoints.worker.job_runner import BatchResult, JobRunner, run_all
+from ports.jobs import JobReader
 
 log = structlog.get_logger("cascade.jobs")
 BATCH_ATTEMPTS = 3  # a batch failing on infrastructure is tried again, then the job ends early
@@ -29,6 +31,16 @@ class InlineOrchestrator:
         task = asyncio.create_task(self._run(workspace_id, job_id), name=f"enrichment-job-{job_id}")
         self._running[job_id] = task
         task.add_done_callback(lambda _: self._running.pop(job_id, None))
+
+    async def resume(self, jobs: JobReader, limit: int = 1000) -> int:
+        """Start again the jobs a stopped process left queued or running (their done records are skipped,
+        their charges replayed, not repeated); how many."""
+        unfinished = await jobs.unfinished(limit)
+        for job in unfinished:
+            await self.start(job.workspace_id, job.id)
+        if unfinished:
+            log.info("jobs_resumed", count=len(unfinished))
+        return len(unfinished)
 
     async def wait(self, job_id: UUID) -> None:
         """Until the job's run in this process ends."""

@@ -427,3 +427,16 @@ async def test_the_largest_job_is_added_quickly(backend: Backend) -> None:
     last = await backend.jobs.pending_items(workspace.id, job.id, MAX_JOB_RECORDS - 2, MAX_JOB_RECORDS + 5)
     assert last == [pending(job, p, record_ids[p]) for p in (MAX_JOB_RECORDS - 2, MAX_JOB_RECORDS - 1)]
     assert len(await backend.jobs.pending_items(workspace.id, job.id, 0, MAX_JOB_RECORDS)) == MAX_JOB_RECORDS
+
+
+async def test_unfinished_jobs_of_every_workspace_oldest_first(backend: Backend) -> None:
+    mine, theirs = await two_workspaces(backend)
+    start = utc_now().replace(microsecond=0)
+    running = new_job(mine, status=JobStatus.RUNNING, created_at=start + timedelta(seconds=2))
+    queued = new_job(theirs, status=JobStatus.QUEUED, created_at=start + timedelta(seconds=1))
+    done = new_job(mine, status=JobStatus.COMPLETED, created_at=start)
+    cancelled = new_job(theirs, status=JobStatus.CANCELLED, created_at=start + timedelta(seconds=3))
+    for job in (running, queued, done, cancelled):
+        await store_job(backend, job)
+    assert [j.id for j in await backend.jobs.unfinished(10)] == [queued.id, running.id]
+    assert [j.id for j in await backend.jobs.unfinished(1)] == [queued.id]

@@ -280,3 +280,38 @@ async def test_another_workspace_cannot_see_stream_or_cancel_a_job(jobs_api: Any
                             headers=stranger.headers), 404, "NOT_FOUND")  # fmt: skip
     done = await finished(jobs_api, owner, workspace, job["id"])
     assert done["status"] == "completed"
+
+
+async def test_a_job_left_running_by_a_stopped_api_is_finished_when_it_starts_again(
+    migrated_url: str, clean_redis: str, clean_pool: Any
+) -> None:
+    with running_fakes(slow_seconds=3, apollo_latency_seconds=0.1) as slow:
+        settings = test_settings(
+            profile="local",
+            database_url=migrated_url,
+            redis_url=clean_redis,
+            job_batch_size=10,
+            starter_credits=1000,
+            **provider_settings(slow, **ALL_KEYS),
+        )
+        async with AsyncTestClient(app=create_app(settings)) as first:
+            owner = await register(first)
+            workspace = await create_workspace(first, owner)
+            before = await balance(first, owner, workspace)
+            job = await submit(first, owner, workspace, {"records": crowd(150, prefix="resume"), "fields": ["title"]})
+            job_id = job.json()["data"]["id"]
+            url = f"/api/v1/workspaces/{workspace}/enrichment/jobs/{job_id}"
+            for _ in range(200):
+                if (await first.get(url, headers=owner.headers)).json()["data"]["progress"]["done"] >= 20:
+                    break
+                await asyncio.sleep(0.02)
+        # the first API stopped mid-job: its run was cancelled, the job stays running
+        async with AsyncTestClient(app=create_app(settings)) as second:
+            stopped = (await second.get(url, headers=owner.headers)).json()["data"]
+            assert stopped["status"] == "running"
+            assert 20 <= stopped["progress"]["done"] < 150
+            done = await finished(second, owner, workspace, job_id)
+            assert done["status"] == "completed"
+            assert done["progress"]["enriched"] == 150
+            assert done["creditsSpent"] == 150, "every record paid once, the resumed ones too"
+            assert await balance(second, owner, workspace) == before - 150
