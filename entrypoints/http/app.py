@@ -44,7 +44,7 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             await di.get(SecretBox)  # a bad keyring stops start-up; a development key is announced now
             orchestrator = await di.get(JobOrchestrator)
             if isinstance(orchestrator, InlineOrchestrator):  # jobs run here: finish what a stop left unfinished
-                await orchestrator.resume(await di.get(JobReader))
+                orchestrator.resume_in_background(await di.get(JobReader))
             yield
         finally:
             await di.close()

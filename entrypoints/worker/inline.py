@@ -24,6 +24,7 @@ class InlineOrchestrator:
     def __init__(self, runner: JobRunner) -> None:
         self._runner = runner
         self._running: dict[UUID, asyncio.Task[None]] = {}
+        self._resuming: asyncio.Task[None] | None = None
 
     async def start(self, workspace_id: UUID, job_id: UUID) -> None:
         if job_id in self._running:
@@ -32,15 +33,22 @@ class InlineOrchestrator:
         self._running[job_id] = task
         task.add_done_callback(lambda _: self._running.pop(job_id, None))
 
-    async def resume(self, jobs: JobReader, limit: int = 1000) -> int:
-        """Start again the jobs a stopped process left queued or running (their done records are skipped,
-        their charges replayed, not repeated); how many."""
-        unfinished = await jobs.unfinished(limit)
+    def resume_in_background(self, jobs: JobReader, limit: int = 1000) -> None:
+        """Start again, without holding up start-up, the jobs a stopped process left queued or running
+        (their done records are skipped, their charges replayed, not repeated). A database that is down
+        now only means they are not resumed this time: the process starts all the same."""
+        self._resuming = asyncio.create_task(self._resume(jobs, limit), name="resume-inline-jobs")
+
+    async def _resume(self, jobs: JobReader, limit: int) -> None:
+        try:
+            unfinished = await jobs.unfinished(limit)
+        except (DomainError, OSError) as exc:
+            log.warning("jobs_not_resumed", error=str(exc))
+            return
         for job in unfinished:
             await self.start(job.workspace_id, job.id)
         if unfinished:
             log.info("jobs_resumed", count=len(unfinished))
-        return len(unfinished)
 
     async def wait(self, job_id: UUID) -> None:
         """Until the job's run in this process ends."""
@@ -49,6 +57,9 @@ class InlineOrchestrator:
             await asyncio.shield(task)
 
     async def close(self) -> None:
+        if self._resuming is not None:
+            self._resuming.cancel()
+            await asyncio.gather(self._resuming, return_exceptions=True)
         running = list(self._running.values())
         for task in running:
             task.cancel()
