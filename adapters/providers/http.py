@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -129,6 +129,18 @@ def quoted(text: str | None) -> str:
 def status_detail(provider: str, status: int, message: str | None = None) -> str:
     said = quoted(message)
     return f"{provider} answered {status}" + (f": {said}" if said else "")
+
+
+def classified(
+    provider: str, reply: Reply, known: dict[int, tuple[Outcome, str]], message: Callable[[bytes], str]
+) -> CallFailed:
+    """A non-200 answer: a status the provider documents means what `known` says (with any `Retry-After`);
+    any other 4xx is a bad request and anything else transient, with the provider's own words."""
+    if reply.status in known:
+        outcome, detail = known[reply.status]
+        return CallFailed(outcome, detail, retry_after_seconds=retry_after(reply.headers))
+    outcome = Outcome.BAD_REQUEST if 400 <= reply.status < 500 else Outcome.TRANSIENT
+    return CallFailed(outcome, status_detail(provider, reply.status, message(reply.body)))
 
 
 async def guarded(call: Awaitable[ProviderResult], api_key: str) -> ProviderResult:

@@ -20,9 +20,8 @@ from adapters.providers.http import (
     HttpProvider,
     Reply,
     check_key,
+    classified,
     decode,
-    retry_after,
-    status_detail,
 )
 from adapters.providers.hunter_payloads import (
     DomainAnswer,
@@ -120,11 +119,7 @@ def _found(fields: Fields, miss_detail: str) -> ProviderResult:
 
 
 def _failure(reply: Reply) -> CallFailed:
-    if reply.status in _STATUS_OUTCOMES:
-        outcome, detail = _STATUS_OUTCOMES[reply.status]
-        return CallFailed(outcome, detail, retry_after_seconds=retry_after(reply.headers))
-    outcome = Outcome.BAD_REQUEST if 400 <= reply.status < 500 else Outcome.TRANSIENT
-    return CallFailed(outcome, status_detail("hunter", reply.status, _error_message(reply.body)))
+    return classified("hunter", reply, _STATUS_OUTCOMES, _error_message)
 
 
 def _error_message(body: bytes) -> str:

@@ -183,8 +183,7 @@ class WaterfallRun:
     ) -> tuple[Attempt, ProviderResult | None, tuple[str, ProviderResult] | None]:
         """What was asked, the answer to use (hits and misses) and, for a fresh call, what to cache under which key."""
         provider = self._directory.provider(spec.name)
-        if provider is None:
-            return _skipped(spec, "no adapter"), None, None
+        assert provider is not None, "__call__ keeps only providers with an adapter in the order"
         query = ProviderQuery(kind=record.kind, inputs=inputs, wanted=frozenset(missing))
         key = lookup_key(spec.name, query)
         cached = await self._cache.get(record.workspace_id, key, self._clock.now() - self._freshness)
