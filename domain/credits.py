@@ -123,6 +123,34 @@ class LedgerEntry:
     created_at: datetime
 
 
+def available_after(entry: LedgerEntry) -> int:
+    return entry.balance_after - entry.reserved_after
+
+
+def available_before(entry: LedgerEntry) -> int:
+    """What was available just before the entry was posted."""
+    if entry.kind in (EntryKind.RESERVE, EntryKind.EXPIRE) or (
+        entry.kind is EntryKind.CHARGE and entry.reservation_id is None
+    ):
+        return available_after(entry) + entry.amount
+    if entry.kind in (EntryKind.GRANT, EntryKind.PURCHASE, EntryKind.REFUND, EntryKind.RELEASE):
+        return available_after(entry) - entry.amount
+    return available_after(entry)  # a charge against a reservation spends what was already set aside
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class LowCreditPolicy:
+    """`credits.low` fires when available credits fall from `threshold` or more to below it (0: never)."""
+
+    threshold: int = 0
+
+    def crossed(self, before: int, after: int) -> bool:
+        return self.threshold > 0 and before >= self.threshold > after
+
+
+NEVER_LOW = LowCreditPolicy()
+
+
 @dataclass(slots=True, kw_only=True, frozen=True)
 class Posting:
     """What a request changes: the account afterwards, the reservation it touched, the entry."""

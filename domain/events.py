@@ -18,6 +18,7 @@ class EventType(Enum):
     JOB_FAILED = "job.failed"
     JOB_CANCELLED = "job.cancelled"
     RECORD_ENRICHED = "record.enriched"  # a record's enrichment ended with one or more fields found
+    CREDITS_LOW = "credits.low"  # available credits fell below the deployment's threshold
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -185,8 +185,10 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("email")
     admin.add_argument("--revoke", action="store_true", help="take the flag away instead")
     keys = commands.add_parser("keys", help="manage encryption keys").add_subparsers(dest="keys_command", required=True)
-    rotate = keys.add_parser("rotate", help="re-encrypt every credential to the active key of CASCADE_ENCRYPTION_KEYS")
-    rotate.add_argument("--batch-size", type=int, default=100, help="credentials per transaction (default 100)")
+    rotate = keys.add_parser(
+        "rotate", help="re-encrypt every credential and webhook secret to the active key of CASCADE_ENCRYPTION_KEYS"
+    )
+    rotate.add_argument("--batch-size", type=int, default=100, help="rows per transaction (default 100)")
     return root
 
 

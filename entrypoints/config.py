@@ -92,6 +92,18 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     scraper_proxies: str = ""  # comma-separated proxy URLs, round-robin with health
     scraper_proxy_sticky: bool = False
     network_allowlist: str = ""  # CIDRs the scraper (and webhooks) may reach although private
+    # Outgoing webhooks: delivered by the worker (by the API itself when there is no Temporal).
+    webhook_timeout_seconds: float = 10.0
+    webhook_first_retry_seconds: float = 30.0
+    webhook_max_retry_seconds: float = 6 * 3600.0
+    webhook_retry_window_seconds: float = 3 * 86400.0
+    webhook_disable_after: int = 5  # dead-lettered deliveries in a row
+    webhook_secret_grace_seconds: float = 86400.0
+    webhook_lease_seconds: float = 60.0
+    webhook_concurrency: int = 16
+    webhook_poll_seconds: float = 1.0
+    webhook_user_agent: str = "Cascade-Webhooks/0.1 (+https://github.com/cascade-enrichment/cascade)"
+    credits_low_threshold: int = 50  # `credits.low` when available credits fall below it; 0: never
 
     def __repr__(self) -> str:
         """Settings may be logged or shown in a traceback: secrets never are."""
@@ -126,6 +138,16 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("scraper_domain_delay_seconds", self.scraper_domain_delay_seconds, 0, 60)
         _check_range("scraper_max_pages", self.scraper_max_pages, 1, 50)
         _check_range("scraper_max_seconds", self.scraper_max_seconds, 1, 300)
+        _check_range("webhook_timeout_seconds", self.webhook_timeout_seconds, 0.1, 120)
+        _check_range("webhook_first_retry_seconds", self.webhook_first_retry_seconds, 0.01, 86_400)
+        _check_range("webhook_max_retry_seconds", self.webhook_max_retry_seconds, 0.01, 7 * 86_400)
+        _check_range("webhook_retry_window_seconds", self.webhook_retry_window_seconds, 0, 30 * 86_400)
+        _check_range("webhook_disable_after", self.webhook_disable_after, 1, 1_000_000)
+        _check_range("webhook_secret_grace_seconds", self.webhook_secret_grace_seconds, 0, 30 * 86_400)
+        _check_range("webhook_lease_seconds", self.webhook_lease_seconds, self.webhook_timeout_seconds + 1, 86_400)
+        _check_range("webhook_concurrency", self.webhook_concurrency, 1, 1024)
+        _check_range("webhook_poll_seconds", self.webhook_poll_seconds, 0.01, 60)
+        _check_range("credits_low_threshold", self.credits_low_threshold, 0, 1_000_000_000)
         if self.database_pool_min > self.database_pool_max:
             raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
         if self.encryption_keys:

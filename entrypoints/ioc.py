@@ -26,6 +26,7 @@ from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWo
 from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.memory.webhooks import MemoryWebhookReader
 from adapters.postgres.attempts import PostgresAttemptReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
@@ -38,6 +39,7 @@ from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
 from adapters.postgres.records import PostgresRecordReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.postgres.webhooks import PostgresWebhookReader
 from adapters.redis.circuit_breaker import RedisCircuitBreaker
 from adapters.redis.health import RedisProbe
 from adapters.redis.rate_limiter import RedisRateLimiter
@@ -85,6 +87,7 @@ from entrypoints.config import ConfigError, Settings
 from entrypoints.encryption import resolve_keyring
 from entrypoints.ioc_enrichment import EnrichmentWiring
 from entrypoints.ioc_jobs import JobWiring
+from entrypoints.ioc_webhooks import WebhookWiring
 from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
 from ports.circuit_breaker import CircuitBreaker
@@ -101,6 +104,7 @@ from ports.secret_box import SecretBox
 from ports.security import AccessTokenIssuer, PasswordHasher, SecretTokens
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
+from ports.webhooks import WebhookReader
 
 
 class SystemProvider(Provider):
@@ -144,6 +148,7 @@ class MemoryProvider(Provider):
     attempts = provide(MemoryAttemptReader, provides=AttemptReader)
     jobs = provide(MemoryJobReader, provides=JobReader)
     events = provide(MemoryEventReader, provides=EventReader)
+    webhooks = provide(MemoryWebhookReader, provides=WebhookReader)
 
     @provide
     def database_probe(self) -> DatabaseProbe:
@@ -176,6 +181,7 @@ class PostgresProvider(Provider):
     attempts = provide(PostgresAttemptReader, provides=AttemptReader)
     jobs = provide(PostgresJobReader, provides=JobReader)
     events = provide(PostgresEventReader, provides=EventReader)
+    webhooks = provide(PostgresWebhookReader, provides=WebhookReader)
 
     @provide
     def database_probe(self, pool: AsyncConnectionPool) -> DatabaseProbe:
@@ -279,7 +285,7 @@ class UseCaseProvider(Provider):
 def adapter_providers(settings: Settings) -> list[Provider]:
     stores: Provider = MemoryProvider() if settings.profile == "memory" else PostgresProvider()
     limits: Provider = RedisProvider() if settings.redis_url else InProcessLimitsProvider()
-    return [SystemProvider(), CryptoProvider(), stores, limits, EnrichmentWiring(), JobWiring()]
+    return [SystemProvider(), CryptoProvider(), stores, limits, EnrichmentWiring(), JobWiring(), WebhookWiring()]
 
 
 def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:

@@ -17,6 +17,7 @@ from application.credential.test_credential import TestCredential
 from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
+from domain.credits import LowCreditPolicy
 from entrypoints.config import Settings, service_keys
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache
@@ -80,8 +81,9 @@ class EnrichmentWiring(Provider):
         clock: Clock,
         ids: IdGenerator,
         policy: EnrichmentPolicy,
+        low_credits: LowCreditPolicy,
     ) -> WaterfallRun:
-        return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness)
+        return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness, low_credits)
 
     enrich_record = provide(EnrichRecord, scope=Scope.REQUEST)
     test_credential = provide(TestCredential, scope=Scope.REQUEST)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -12,6 +13,14 @@ from domain.events import Event
 class EventOutbox(Protocol):
     @abstractmethod
     async def add(self, events: list[Event]) -> None: ...
+
+    @abstractmethod
+    async def claim_unpublished(self, limit: int) -> list[Event]:
+        """Up to `limit` events not published yet, oldest first, locked until the transaction ends; events
+        another transaction holds are skipped (publishers run side by side without waiting)."""
+
+    @abstractmethod
+    async def mark_published(self, event_ids: list[UUID], at: datetime) -> None: ...
 
 
 class EventReader(Protocol):

@@ -17,3 +17,9 @@ class Clock(Protocol):
 class IdGenerator(Protocol):
     @abstractmethod
     def new_id(self) -> UUID: ...
+
+
+class Jitter(Protocol):
+    @abstractmethod
+    def fraction(self) -> float:
+        """A random number in [0, 1), to spread retries."""

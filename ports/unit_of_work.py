@@ -18,6 +18,7 @@ from ports.repositories import (
     UserRepository,
     WorkspaceRepository,
 )
+from ports.webhooks import DeliveryRepository, WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -35,6 +36,8 @@ class UnitOfWork(Protocol):
     attempts: AttemptLog
     jobs: JobRepository
     events: EventOutbox
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

@@ -28,6 +28,7 @@ from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWo
 from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.memory.webhooks import MemoryWebhookReader
 from adapters.postgres.attempts import PostgresAttemptReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
@@ -39,6 +40,7 @@ from adapters.postgres.pool import open_pool
 from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
 from adapters.postgres.records import PostgresRecordReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.postgres.webhooks import PostgresWebhookReader
 from entrypoints.config import PROJECT_ROOT, Settings, load_settings
 from entrypoints.http.app import create_app
 from ports.attempts import AttemptReader
@@ -50,6 +52,7 @@ from ports.jobs import JobReader
 from ports.readers import TeamReader, UserReader, WorkspaceReader
 from ports.records import RecordReader
 from ports.unit_of_work import UnitOfWork
+from ports.webhooks import WebhookReader
 
 MIGRATIONS = PROJECT_ROOT / "migrations" / "postgres"
 # argon2 at its cheapest: tests exercise the logic, not the cost.
@@ -159,6 +162,7 @@ class Backend:
     attempts: AttemptReader
     jobs: JobReader
     events: EventReader
+    webhooks: WebhookReader
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -178,6 +182,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             attempts=MemoryAttemptReader(store),
             jobs=MemoryJobReader(store),
             events=MemoryEventReader(store),
+            webhooks=MemoryWebhookReader(store),
         )
     pool: AsyncConnectionPool = request.getfixturevalue("clean_pool")
     return Backend(
@@ -193,6 +198,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         attempts=PostgresAttemptReader(pool),
         jobs=PostgresJobReader(pool),
         events=PostgresEventReader(pool),
+        webhooks=PostgresWebhookReader(pool),
     )
 
 

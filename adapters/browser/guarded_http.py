@@ -131,14 +131,16 @@ class GuardedHttp:
         body: bytes | None = None,
         max_bytes: int | None = None,
         truncate: bool = False,
+        follow_redirects: bool = True,
     ) -> Fetched:
-        """The answer at `url` (any status), or `TargetRefused` / `FetchFailed`; `max_bytes` overrides the cap."""
+        """The answer at `url` (any status), or `TargetRefused` / `FetchFailed`; `max_bytes` overrides the cap.
+        Without `follow_redirects` a redirect is answered as it is."""
         target = parse_target(url)
         outgoing = {name: value for name, value in (headers or {}).items() if name.lower() not in _HOP_HEADERS}
         cap = self._max_bytes if max_bytes is None else max_bytes
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._follow(target, method.upper(), outgoing, body, cap, truncate)
+                return await self._follow(target, method.upper(), outgoing, body, cap, truncate, follow_redirects)
         except TimeoutError:
             raise FetchFailed(f"{target.netloc} gave no complete answer within {self._timeout:g} s") from None
 
@@ -149,7 +151,14 @@ class GuardedHttp:
             await client.aclose()
 
     async def _follow(
-        self, target: Target, method: str, headers: dict[str, str], body: bytes | None, cap: int, truncate: bool
+        self,
+        target: Target,
+        method: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        cap: int,
+        truncate: bool,
+        follow_redirects: bool,
     ) -> Fetched:
         redirects: list[str] = []
         while True:
@@ -160,7 +169,8 @@ class GuardedHttp:
                     raise
                 raise TargetRefused(f"the redirect from {redirects[-1]} was refused: {exc.message}") from None
             reply = await self._exchange(target, addresses, method, headers, body, cap, truncate)
-            location = reply.headers.get("location") if reply.status in REDIRECT_STATUSES else None
+            redirect = follow_redirects and reply.status in REDIRECT_STATUSES
+            location = reply.headers.get("location") if redirect else None
             if location is None:
                 return Fetched(
                     url=target.url, status=reply.status, headers=reply.headers, body=reply.body,

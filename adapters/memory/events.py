@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from adapters.memory.store import MemoryStore, Tables
@@ -13,6 +14,15 @@ class MemoryEventOutbox:
     async def add(self, events: list[Event]) -> None:
         for event in events:
             self._t.events[event.id] = event
+
+    async def claim_unpublished(self, limit: int) -> list[Event]:
+        waiting = [e for e in self._t.events.values() if e.id not in self._t.published]
+        return sorted(waiting, key=lambda e: (e.occurred_at, e.id))[: max(limit, 0)]
+
+    async def mark_published(self, event_ids: list[UUID], at: datetime) -> None:
+        for event_id in event_ids:
+            if event_id in self._t.events:
+                self._t.published.setdefault(event_id, at)
 
 
 class MemoryEventReader:

@@ -85,6 +85,10 @@ class MemoryWorkspaceRepository:
             del self._t.jobs[job_id]
         for item_key in [k for k, i in self._t.job_items.items() if i.workspace_id == workspace_id]:
             del self._t.job_items[item_key]
+        for webhook_id in [k for k, w in self._t.webhooks.items() if w.workspace_id == workspace_id]:
+            del self._t.webhooks[webhook_id]
+        for delivery_id in [k for k, d in self._t.deliveries.items() if d.workspace_id == workspace_id]:
+            del self._t.deliveries[delivery_id]
 
 
 class MemoryMembershipRepository:

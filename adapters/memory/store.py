@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 from domain.audit import AuditEntry
@@ -22,6 +23,7 @@ from domain.jobs import Job, JobItem
 from domain.records import Record
 from domain.sessions import RefreshToken
 from domain.waterfall import RecordedAttempt
+from domain.webhooks import Delivery, WebhookSubscription
 from domain.workspaces import Membership, Workspace
 
 
@@ -43,6 +45,9 @@ class Tables:
     jobs: dict[UUID, Job] = field(default_factory=dict)
     job_items: dict[tuple[UUID, int], JobItem] = field(default_factory=dict)  # by (job, position)
     events: dict[UUID, Event] = field(default_factory=dict)
+    published: dict[UUID, datetime] = field(default_factory=dict)  # event id -> when the outbox published it
+    webhooks: dict[UUID, WebhookSubscription] = field(default_factory=dict)
+    deliveries: dict[UUID, Delivery] = field(default_factory=dict)
     # Set by a failed statement: like PostgreSQL, the transaction can then only roll back.
     aborted: bool = False
 
@@ -64,6 +69,9 @@ class Tables:
             jobs=dict(self.jobs),
             job_items=dict(self.job_items),
             events=dict(self.events),
+            published=dict(self.published),
+            webhooks=dict(self.webhooks),
+            deliveries=dict(self.deliveries),
         )
 
 

@@ -18,6 +18,7 @@ from adapters.memory.repositories import (
     MemoryWorkspaceRepository,
 )
 from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.webhooks import MemoryDeliveryRepository, MemoryWebhookRepository
 
 
 class MemoryUnitOfWork:
@@ -38,6 +39,8 @@ class MemoryUnitOfWork:
         self.attempts = MemoryAttemptLog(tables)
         self.jobs = MemoryJobRepository(tables)
         self.events = MemoryEventOutbox(tables)
+        self.webhooks = MemoryWebhookRepository(tables)
+        self.deliveries = MemoryDeliveryRepository(tables)
 
     async def __aenter__(self) -> Self:
         await self._store.write_lock.acquire()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,19 @@ SELECT {COLUMNS} FROM outbox_events
 WHERE workspace_id = %(ws)s
 ORDER BY occurred_at DESC, id DESC
 LIMIT %(limit)s
+"""
+# Publishers run side by side: each takes the oldest events no other one holds, and keeps them locked
+# until its transaction marks them published (or rolls back and leaves them to the next publisher).
+CLAIM_UNPUBLISHED = f"""
+SELECT {COLUMNS} FROM outbox_events
+WHERE published_at IS NULL
+ORDER BY occurred_at, id
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+# The first publication's instant is kept.
+MARK_PUBLISHED = """
+UPDATE outbox_events SET published_at = %(at)s WHERE id = ANY(%(ids)s) AND published_at IS NULL
 """
 
 
@@ -48,6 +62,14 @@ class PostgresEventOutbox:
                     for e in events
                 ],
             )
+
+    async def claim_unpublished(self, limit: int) -> list[Event]:
+        rows = await (await self._conn.execute(CLAIM_UNPUBLISHED, {"limit": max(limit, 0)})).fetchall()
+        return [event_from_row(r) for r in rows]
+
+    async def mark_published(self, event_ids: list[UUID], at: datetime) -> None:
+        if event_ids:
+            await self._conn.execute(MARK_PUBLISHED, {"ids": list(event_ids), "at": at})
 
 
 class PostgresEventReader:

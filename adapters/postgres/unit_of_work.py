@@ -16,6 +16,7 @@ from adapters.postgres.jobs import PostgresJobRepository
 from adapters.postgres.pool import Connection
 from adapters.postgres.records import PostgresRecordRepository
 from adapters.postgres.team import PostgresInvitationRepository, PostgresMembershipRepository
+from adapters.postgres.webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 from adapters.postgres.workspaces import PostgresWorkspaceRepository
 from domain.errors import ServiceUnavailable
 
@@ -52,6 +53,8 @@ class PostgresUnitOfWork:
         self.attempts = PostgresAttemptLog(conn)
         self.jobs = PostgresJobRepository(conn)
         self.events = PostgresEventOutbox(conn)
+        self.webhooks = PostgresWebhookRepository(conn)
+        self.deliveries = PostgresDeliveryRepository(conn)
         return self
 
     async def __aexit__(

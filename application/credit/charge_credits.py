@@ -3,7 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.credits import CreditRequest, EntryKind, LedgerEntry
+from application.credit.low_credits import alert_if_low
+from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
@@ -25,10 +26,13 @@ class ChargeCredits:
     (`InsufficientCredits`, nothing written); a replayed key never charges twice.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, low_credits: LowCreditPolicy = NEVER_LOW
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
+        self._low_credits = low_credits
 
     async def __call__(self, cmd: ChargeCreditsCommand) -> LedgerEntry:
         request = CreditRequest(
@@ -39,7 +43,10 @@ class ChargeCredits:
             reason=cmd.reason,
             reservation_id=cmd.reservation_id,
         )
+        entry_id = self._ids.new_id()
         async with self._uow as uow:
-            entry = await uow.credits.post(request, entry_id=self._ids.new_id(), at=self._clock.now())
+            entry = await uow.credits.post(request, entry_id=entry_id, at=self._clock.now())
+            if entry.id == entry_id:  # posted now, not a replay
+                await alert_if_low(uow, self._low_credits, self._ids, entry)
             await uow.commit()
         return entry

@@ -8,8 +8,9 @@ from uuid import UUID
 
 import structlog
 
+from application.credit.low_credits import alert_if_low
 from application.enrichment.provider_keys import ProviderKeys
-from domain.credits import CreditRequest, EntryKind, LedgerEntry
+from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy, available_before
 from domain.enrichment import FieldValue, Outcome, ProviderQuery, ProviderResult, lookup_key, storable
 from domain.errors import DomainError, SecretUnreadable
 from domain.provider_registry import ProviderSpec
@@ -91,10 +92,12 @@ class WaterfallRun:
         clock: Clock,
         ids: IdGenerator,
         freshness: timedelta,
+        low_credits: LowCreditPolicy = NEVER_LOW,
     ) -> None:
         self._uow, self._directory, self._keys = uow, directory, keys
         self._breaker, self._cache, self._clock, self._ids = breaker, cache, clock, ids
         self._freshness = freshness
+        self._low_credits = low_credits
 
     async def __call__(
         self,
@@ -113,8 +116,9 @@ class WaterfallRun:
         missing = set(wanted - record.fields.keys())
         result = WaterfallResult(wanted=wanted, had=frozenset(wanted - missing))
         owned = reservation is None and ceiling > 0 and bool(missing)
+        before: int | None = None  # what was available before this run's reservation, for `credits.low`
         if owned:
-            reservation = await self._reserve(record, run_id, ceiling)
+            reservation, before = await self._reserve(record, run_id, ceiling)
         inputs, tried, unavailable = dict(record.inputs), set[str](), set[str]()
         try:
             while missing:
@@ -159,10 +163,10 @@ class WaterfallRun:
                 result.attempts.append(attempt)
         finally:
             if owned and reservation is not None:
-                await self._release(record, run_id, reservation)
+                await self._release(record, run_id, reservation, before)
         return result
 
-    async def _release(self, record: Record, run_id: str, reservation: UUID) -> None:
+    async def _release(self, record: Record, run_id: str, reservation: UUID, before: int | None) -> None:
         """Give back what the run did not spend. If that fails (the database is down), the
         run's own error stays the one reported; `cascade credits release-stale` frees it later."""
         request = CreditRequest(
@@ -174,7 +178,7 @@ class WaterfallRun:
             reservation_id=reservation,
         )
         try:
-            await self._post(request)
+            await self._post(request, low_since=before)
         except (DomainError, OSError) as exc:
             log.warning("reservation_not_released", reservation_id=str(reservation), error=type(exc).__name__)
 
@@ -219,7 +223,8 @@ class WaterfallRun:
         )
         return attempt, answer if answer.outcome in ANSWERED else None, (key, answer)
 
-    async def _reserve(self, record: Record, run_id: str, amount: int) -> UUID:
+    async def _reserve(self, record: Record, run_id: str, amount: int) -> tuple[UUID, int | None]:
+        """The reservation, and what was available before it (None if the key was replayed)."""
         # Named by the run, so a retried run replays its reservation instead of conflicting with it.
         reservation_id = uuid.uuid5(record.workspace_id, f"{run_id}:{record.id}")
         request = CreditRequest(
@@ -230,8 +235,8 @@ class WaterfallRun:
             reason="enrichment",
             reservation_id=reservation_id,
         )
-        await self._post(request)
-        return reservation_id
+        entry, fresh = await self._post(request)
+        return reservation_id, available_before(entry) if fresh else None
 
     async def settle(self, uow: UnitOfWork, results: list[WaterfallResult]) -> None:
         """Post what a job's runs owe, inside the caller's unit of work."""
@@ -246,11 +251,17 @@ class WaterfallRun:
         if answers:
             await self._cache.put_many(workspace_id, answers, self._clock.now())
 
-    async def _post(self, request: CreditRequest) -> LedgerEntry:
+    async def _post(self, request: CreditRequest, *, low_since: int | None = None) -> tuple[LedgerEntry, bool]:
+        """The entry, and whether it was posted now (not a replay). With `low_since`, `credits.low` is judged
+        from that amount available to what is available after this entry."""
+        entry_id = self._ids.new_id()
         async with self._uow as uow:
-            entry = await uow.credits.post(request, entry_id=self._ids.new_id(), at=self._clock.now())
+            entry = await uow.credits.post(request, entry_id=entry_id, at=self._clock.now())
+            fresh = entry.id == entry_id
+            if fresh and low_since is not None:
+                await alert_if_low(uow, self._low_credits, self._ids, entry, before=low_since)
             await uow.commit()
-        return entry
+        return entry, fresh
 
 
 def _charge(record: Record, run_id: str, provider: str, amount: int, reservation: UUID) -> CreditRequest:

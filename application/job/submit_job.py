@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.credits import CreditRequest, EntryKind
+from application.credit.low_credits import alert_if_low
+from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LowCreditPolicy
 from domain.enrichment import EntityKind
 from domain.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from domain.jobs import MAX_JOB_RECORDS, Job, JobStatus, check_job_fields, record_ceiling, wanted_for
@@ -59,9 +60,11 @@ class SubmitJob:
         orchestrator: JobOrchestrator,
         clock: Clock,
         ids: IdGenerator,
+        low_credits: LowCreditPolicy = NEVER_LOW,
     ) -> None:
         self._workspaces, self._records, self._jobs, self._uow = workspaces, records, jobs, uow
         self._orchestrator, self._clock, self._ids = orchestrator, clock, ids
+        self._low_credits = low_credits
 
     async def __call__(self, cmd: SubmitJobCommand) -> Job:
         await authorize(self._workspaces, cmd.workspace_id, cmd.actor_id, Action.JOBS_RUN)
@@ -92,7 +95,8 @@ class SubmitJob:
                 if new:
                     await uow.records.add_many(records)
                 if reserved:
-                    await uow.credits.post(
+                    reserve_id = self._ids.new_id()
+                    entry = await uow.credits.post(
                         CreditRequest(
                             workspace_id=cmd.workspace_id,
                             kind=EntryKind.RESERVE,
@@ -102,9 +106,11 @@ class SubmitJob:
                             actor_id=cmd.actor_id,
                             reservation_id=job_id,
                         ),
-                        entry_id=self._ids.new_id(),
+                        entry_id=reserve_id,
                         at=job.created_at,
                     )
+                    if entry.id == reserve_id:
+                        await alert_if_low(uow, self._low_credits, self._ids, entry)
                 await uow.jobs.add(job, [r.id for r in records])
                 await uow.commit()
         except Conflict:

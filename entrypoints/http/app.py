@@ -22,12 +22,14 @@ from entrypoints.http.controllers.jobs import JobController
 from entrypoints.http.controllers.ops import OpsController
 from entrypoints.http.controllers.records import RecordController
 from entrypoints.http.controllers.team import TeamController
+from entrypoints.http.controllers.webhooks import WebhookController
 from entrypoints.http.controllers.workspaces import WorkspaceController
 from entrypoints.http.edge import finished
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.ioc import build_container
 from entrypoints.worker.inline import InlineOrchestrator
+from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
 from ports.jobs import JobOrchestrator, JobReader
 from ports.secret_box import SecretBox
 
@@ -45,6 +47,8 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             orchestrator = await di.get(JobOrchestrator)
             if isinstance(orchestrator, InlineOrchestrator):  # jobs run here: finish what a stop left unfinished
                 orchestrator.resume_in_background(await di.get(JobReader))
+            if not settings.temporal_address:  # no worker: this process delivers the webhooks
+                (await di.get(WebhookDispatcher)).start_background()
             yield
         finally:
             await di.close()
@@ -65,6 +69,7 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             EnrichmentController,
             JobController,
             RecordController,
+            WebhookController,
         ],
     )
     app = Litestar(

@@ -13,7 +13,9 @@ from entrypoints.config import ConfigError, Settings
 from entrypoints.ioc import build_container
 from entrypoints.worker.activities import JobActivities
 from entrypoints.worker.job_runner import JobRunner
-from entrypoints.worker.workflows import EnrichmentJobWorkflow
+from entrypoints.worker.webhook_activities import WebhookActivities, ensure_dispatching
+from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
+from entrypoints.worker.workflows import EnrichmentJobWorkflow, WebhookDispatchWorkflow
 
 log = structlog.get_logger("cascade.worker")
 
@@ -33,16 +35,25 @@ async def run_worker(settings: Settings) -> None:
             heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
             batch_attempts=settings.job_batch_attempts,
         )
+        webhooks = WebhookActivities(
+            await container.get(WebhookDispatcher),
+            heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
+        )
         client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
         worker = Worker(
             client,
             task_queue=settings.temporal_task_queue,
-            workflows=[EnrichmentJobWorkflow],
-            activities=activities.all(),
+            workflows=[EnrichmentJobWorkflow, WebhookDispatchWorkflow],
+            activities=[*activities.all(), *webhooks.all()],
             # Each batch activity holds concurrency / parallel_batches records in flight.
             max_concurrent_activities=max(8, settings.job_parallel_batches * 4),
         )
         async with worker:
+            await ensure_dispatching(
+                client,
+                task_queue=settings.temporal_task_queue,
+                heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
+            )
             log.info("worker_started", task_queue=settings.temporal_task_queue, address=settings.temporal_address)
             await stop.wait()
             log.info("worker_stopping")

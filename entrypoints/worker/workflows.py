@@ -79,3 +79,29 @@ class EnrichmentJobWorkflow:
             ),
         )
         return error or "finished"
+
+
+# The webhook dispatcher runs as one long activity at a time; after this many, the workflow continues as new.
+DISPATCH_RUNS_PER_WORKFLOW = 100
+
+
+@workflow.defn(name="WebhookDispatch")
+class WebhookDispatchWorkflow:
+    """Keeps the webhook dispatcher running on some worker, forever.
+
+    Each activity publishes the outbox and delivers webhooks for `seconds`, heartbeating; a worker that dies
+    stops the heartbeats and Temporal runs the activity again on another worker (its claimed deliveries come
+    back when their lease ends). Retries never stop: the dispatcher must outlive any outage.
+    """
+
+    @workflow.run
+    async def run(self, seconds: float, heartbeat_seconds: float) -> None:
+        for _ in range(DISPATCH_RUNS_PER_WORKFLOW):
+            await workflow.execute_activity(
+                "dispatch_webhooks",
+                args=[seconds],
+                start_to_close_timeout=timedelta(seconds=seconds + 120),
+                heartbeat_timeout=timedelta(seconds=heartbeat_seconds),
+                retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10)),
+            )
+        workflow.continue_as_new(args=[seconds, heartbeat_seconds])

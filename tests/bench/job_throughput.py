@@ -70,8 +70,15 @@ uvicorn.run(apollo.create_app(latency_seconds=float(sys.argv[1])), host="127.0.0
 @contextmanager
 def apollo_process(latency: float) -> Iterator[str]:
     """The fake Apollo in a process of its own, so that its latency stays L whatever this process does."""
+    with server_process(FAKE_APOLLO, str(latency)) as url:
+        yield url
+
+
+@contextmanager
+def server_process(script: str, *args: str) -> Iterator[str]:
+    """Run `script` (which serves on 127.0.0.1 at the port given as its last argument) in its own process."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", FAKE_APOLLO, str(latency), str(port)])
+    process = subprocess.Popen([sys.executable, "-c", script, *args, str(port)])
     try:
         for _ in range(200):
             with socket.socket() as sock:

@@ -1,25 +1,49 @@
 """QUALITY.md R5: tenant isolation.
 
-Two tenants, A and B, each own a workspace with a member and a pending
-invitation. B calls every workspace route with A's ids (and B's workspace
-with A's member and invitation ids): every call is 404 NOT_FOUND, never
-FORBIDDEN, and afterwards neither tenant's data has changed.
+Two tenants, A and B, each own a workspace with a member, a pending
+invitation, a credential, a record, a job and a webhook with a delivery (a
+failed test ping). B calls every workspace route with A's ids (and B's
+workspace with A's member, invitation, webhook and delivery ids): every call
+is 404 NOT_FOUND, never FORBIDDEN, and afterwards neither tenant's data has
+changed.
 
-Runs on the memory profile and on real PostgreSQL + Redis.
+Runs on the memory profile and on real PostgreSQL + Redis, with 127.0.0.1/32
+allowlisted so that a webhook may point at a closed local port.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
 
+from entrypoints.http.app import create_app
 from tests.api import Account, add_member, assert_error, create_workspace, register
+from tests.conftest import test_settings
+from tests.integration.test_http_enrichment import on_backend
 
 API = "/api/v1"
+# Nothing listens there: a ping fails at once. Subscribed only to job.cancelled, which no tenant's job emits, so
+# the background dispatcher never adds a delivery between two snapshots.
+HOOK_URL = "http://127.0.0.1:9/{label}-hook"
+HOOK_EVENTS = ["job.cancelled"]
+
+
+@pytest.fixture(params=["memory", "postgres"], ids=["client", "pg_client"])
+def isolation_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return on_backend(request, {"network_allowlist": "127.0.0.1/32"})
+
+
+@pytest.fixture
+async def api(isolation_settings: dict[str, Any]) -> AsyncIterator[AsyncTestClient[Any]]:
+    """conftest's `api` (memory, then PostgreSQL + Redis), with the loopback allowlisted for the webhooks."""
+    async with AsyncTestClient(app=create_app(test_settings(**isolation_settings))) as client:
+        yield client
 
 
 @dataclass(slots=True)
@@ -34,6 +58,9 @@ class Tenant:
     credential_secret: str
     record: str
     job: str
+    webhook: str
+    webhook_secret: str
+    delivery: str
 
 
 async def make_tenant(api: Any, label: str) -> Tenant:
@@ -71,6 +98,16 @@ async def make_tenant(api: Any, label: str) -> Tenant:
     )
     assert job.status_code == 202, job.text
     await job_finished(api, owner, workspace, job.json()["data"]["id"])
+    webhook = await api.post(
+        f"{API}/workspaces/{workspace}/webhooks",
+        json={"url": HOOK_URL.format(label=label), "events": HOOK_EVENTS},
+        headers=owner.headers,
+    )
+    assert webhook.status_code == 201, webhook.text
+    webhook_id = webhook.json()["data"]["id"]
+    ping = await api.post(f"{API}/workspaces/{workspace}/webhooks/{webhook_id}/test", headers=owner.headers)
+    assert ping.status_code == 200, ping.text
+    assert ping.json()["data"]["status"] == "failed", ping.text
     return Tenant(
         owner,
         member,
@@ -82,6 +119,9 @@ async def make_tenant(api: Any, label: str) -> Tenant:
         secret,
         record_id,
         job.json()["data"]["id"],
+        webhook_id,
+        webhook.json()["data"]["secret"],
+        ping.json()["data"]["id"],
     )
 
 
@@ -116,6 +156,16 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
     assert records.status_code == 200, records.text
     jobs = await api.get(f"{base}/enrichment/jobs", params={"limit": 200}, headers=headers)
     assert jobs.status_code == 200, jobs.text
+    webhooks = await api.get(f"{base}/webhooks", params={"limit": 200}, headers=headers)
+    assert webhooks.status_code == 200, webhooks.text
+    deliveries = {}
+    for webhook in webhooks.json()["data"]:
+        log = await api.get(f"{base}/webhooks/{webhook['id']}/deliveries", params={"limit": 200}, headers=headers)
+        assert log.status_code == 200, log.text
+        deliveries[webhook["id"]] = [
+            (await api.get(f"{base}/webhooks/{webhook['id']}/deliveries/{d['id']}", headers=headers)).json()["data"]
+            for d in log.json()["data"]
+        ]
     return {
         "workspace": workspace.json()["data"],
         "members": sorted((m["userId"], m["email"], m["role"]) for m in members.json()["data"]),
@@ -128,6 +178,8 @@ async def snapshot(api: Any, tenant: Tenant) -> dict[str, Any]:
         "ledger": ledger.json()["data"],
         "records": records.json()["data"],
         "jobs": jobs.json()["data"],
+        "webhooks": webhooks.json()["data"],
+        "deliveries": deliveries,
     }
 
 
@@ -137,7 +189,7 @@ class Attack:
     method: str
     route: str  # the app's route template, to check every route is covered
     # filled from the world: wa/wb, oa/ob (owners), ma/mb (members), ia/ib (invitations), ca/cb (credentials),
-    # ra/rb (records), ja/jb (enrichment jobs)
+    # ra/rb (records), ja/jb (enrichment jobs), wha/whb (webhooks), da/db (their deliveries)
     path: str
     body: dict[str, Any] | None = None
     headers: dict[str, str] | None = None  # sent besides the attacker's Authorization
@@ -155,6 +207,11 @@ RECORD = RECORDS + "/{record_id:uuid}"
 SPY_RECORD = {"kind": "person", "inputs": {"email": "spy@example.com"}}
 JOBS = WS + "/enrichment/jobs"
 JOB = JOBS + "/{job_id:uuid}"
+WEBHOOKS = WS + "/webhooks"
+WEBHOOK = WEBHOOKS + "/{webhook_id:uuid}"
+DELIVERIES = WEBHOOK + "/deliveries"
+DELIVERY = DELIVERIES + "/{delivery_id:uuid}"
+SPY_WEBHOOK = {"url": "http://127.0.0.1:9/spy", "events": ["job.completed", "record.enriched"]}
 
 ATTACKS = [
     Attack("get-workspace", "GET", WS, "/workspaces/{wa}"),
@@ -247,6 +304,38 @@ ATTACKS = [
     Attack("mixed-cancel-job", "POST", JOB + "/cancel", "/workspaces/{wb}/enrichment/jobs/{ja}/cancel"),
     Attack("mixed-job-records", "GET", JOB + "/records", "/workspaces/{wb}/enrichment/jobs/{ja}/records"),
     Attack("mixed-job-events", "GET", JOB + "/events", "/workspaces/{wb}/enrichment/jobs/{ja}/events"),
+    # webhooks: A's subscription, its secret and its delivery log
+    Attack("create-webhook", "POST", WEBHOOKS, "/workspaces/{wa}/webhooks", SPY_WEBHOOK),
+    Attack("list-webhooks", "GET", WEBHOOKS, "/workspaces/{wa}/webhooks"),
+    Attack("get-webhook", "GET", WEBHOOK, "/workspaces/{wa}/webhooks/{wha}"),
+    Attack("update-webhook", "PATCH", WEBHOOK, "/workspaces/{wa}/webhooks/{wha}", {"url": "http://127.0.0.1:9/spy"}),
+    Attack("deactivate-webhook", "PATCH", WEBHOOK, "/workspaces/{wa}/webhooks/{wha}", {"active": False}),
+    Attack("delete-webhook", "DELETE", WEBHOOK, "/workspaces/{wa}/webhooks/{wha}"),
+    Attack("rotate-webhook-secret", "POST", WEBHOOK + "/rotate-secret",
+           "/workspaces/{wa}/webhooks/{wha}/rotate-secret"),
+    Attack("list-deliveries", "GET", DELIVERIES, "/workspaces/{wa}/webhooks/{wha}/deliveries"),
+    Attack("list-dead-letters", "GET", DELIVERIES, "/workspaces/{wa}/webhooks/{wha}/deliveries?status=failed"),
+    Attack("get-delivery", "GET", DELIVERY, "/workspaces/{wa}/webhooks/{wha}/deliveries/{da}"),
+    Attack("replay-delivery", "POST", DELIVERY + "/replay", "/workspaces/{wa}/webhooks/{wha}/deliveries/{da}/replay"),
+    Attack("ping-webhook", "POST", WEBHOOK + "/test", "/workspaces/{wa}/webhooks/{wha}/test"),
+    Attack("own-webhook-via-a", "PATCH", WEBHOOK, "/workspaces/{wa}/webhooks/{whb}", {"active": False}),
+    Attack("own-delivery-via-a", "POST", DELIVERY + "/replay",
+           "/workspaces/{wa}/webhooks/{whb}/deliveries/{db}/replay"),
+    # B's own workspace, A's webhook and delivery ids
+    Attack("mixed-get-webhook", "GET", WEBHOOK, "/workspaces/{wb}/webhooks/{wha}"),
+    Attack("mixed-update-webhook", "PATCH", WEBHOOK, "/workspaces/{wb}/webhooks/{wha}", {"url": "http://127.0.0.1:9/spy"}),
+    Attack("mixed-delete-webhook", "DELETE", WEBHOOK, "/workspaces/{wb}/webhooks/{wha}"),
+    Attack("mixed-rotate-webhook-secret", "POST", WEBHOOK + "/rotate-secret",
+           "/workspaces/{wb}/webhooks/{wha}/rotate-secret"),
+    Attack("mixed-list-deliveries", "GET", DELIVERIES, "/workspaces/{wb}/webhooks/{wha}/deliveries"),
+    Attack("mixed-get-delivery", "GET", DELIVERY, "/workspaces/{wb}/webhooks/{wha}/deliveries/{da}"),
+    Attack("mixed-replay-delivery", "POST", DELIVERY + "/replay",
+           "/workspaces/{wb}/webhooks/{wha}/deliveries/{da}/replay"),
+    Attack("mixed-ping-webhook", "POST", WEBHOOK + "/test", "/workspaces/{wb}/webhooks/{wha}/test"),
+    # B's own workspace and webhook, A's delivery id
+    Attack("mixed-get-delivery-of-a", "GET", DELIVERY, "/workspaces/{wb}/webhooks/{whb}/deliveries/{da}"),
+    Attack("mixed-replay-delivery-of-a", "POST", DELIVERY + "/replay",
+           "/workspaces/{wb}/webhooks/{whb}/deliveries/{da}/replay"),
 ]  # fmt: skip
 
 
@@ -278,6 +367,10 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
         "rb": b.record,
         "ja": a.job,
         "jb": b.job,
+        "wha": a.webhook,
+        "whb": b.webhook,
+        "da": a.delivery,
+        "db": b.delivery,
     }
     url = API + attack.path.format(**ids)
 
@@ -297,6 +390,9 @@ async def test_other_tenants_ids_are_not_found_and_change_nothing(api: Any, atta
             assert secret not in response.text
         for secret in ("a apollo key", a.credential_secret, "a-lead@a-corp.com", "a Lead"):
             assert secret not in response.text
+        for secret in (a.webhook_secret, "a-hook", a.webhook, a.delivery):
+            if secret not in attack.path.format(**ids):  # an id B sent is not a leak
+                assert secret not in response.text
 
     assert (await snapshot(api, a), await snapshot(api, b)) == before
 

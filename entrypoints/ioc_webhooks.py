@@ -1,0 +1,92 @@
+"""dishka wiring of outgoing webhooks: the policy from settings, the guarded sender, the use cases, the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from dishka import AsyncContainer, Provider, Scope, provide
+
+from adapters.browser.guarded_http import GuardedHttp, SystemResolver
+from adapters.system.jitter import SystemJitter
+from adapters.webhooks.guarded_sender import GuardedWebhookSender
+from application.webhook.create_webhook import CreateWebhook
+from application.webhook.delete_webhook import DeleteWebhook
+from application.webhook.deliver_due_webhooks import DeliverDueWebhooks
+from application.webhook.get_delivery import GetDelivery
+from application.webhook.get_webhook import GetWebhook
+from application.webhook.list_deliveries import ListDeliveries
+from application.webhook.list_webhooks import ListWebhooks
+from application.webhook.publish_events import PublishEvents
+from application.webhook.replay_delivery import ReplayDelivery
+from application.webhook.rotate_webhook_keys import RotateWebhookKeys
+from application.webhook.rotate_webhook_secret import RotateWebhookSecret
+from application.webhook.send_test_ping import SendTestPing
+from application.webhook.update_webhook import UpdateWebhook
+from domain.credits import LowCreditPolicy
+from domain.network_policy import NetworkPolicy, parse_allowlist
+from domain.webhooks import WebhookPolicy
+from entrypoints.config import Settings
+from entrypoints.worker.webhook_dispatcher import DispatchTuning, WebhookDispatcher
+from ports.system import Jitter
+from ports.webhooks import WebhookSender
+
+
+class WebhookWiring(Provider):
+    scope = Scope.APP
+    jitter = provide(SystemJitter, provides=Jitter)
+
+    @provide
+    def policy(self, settings: Settings) -> WebhookPolicy:
+        return WebhookPolicy(
+            network=NetworkPolicy(parse_allowlist(settings.network_allowlist)),
+            require_https=settings.profile == "production",
+            first_retry_seconds=settings.webhook_first_retry_seconds,
+            max_retry_seconds=settings.webhook_max_retry_seconds,
+            retry_window_seconds=settings.webhook_retry_window_seconds,
+            disable_after=settings.webhook_disable_after,
+            secret_grace_seconds=settings.webhook_secret_grace_seconds,
+            lease_seconds=settings.webhook_lease_seconds,
+        )
+
+    @provide
+    def low_credits(self, settings: Settings) -> LowCreditPolicy:
+        return LowCreditPolicy(threshold=settings.credits_low_threshold)
+
+    @provide
+    async def sender(self, settings: Settings, policy: WebhookPolicy) -> AsyncIterator[WebhookSender]:
+        # no redirects (a receiver that redirects is a failed delivery), no proxies from the environment
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+            guarded = GuardedHttp(
+                policy.network,
+                client,
+                SystemResolver(),
+                user_agent=settings.webhook_user_agent,
+                timeout_seconds=settings.webhook_timeout_seconds,
+            )
+            yield GuardedWebhookSender(guarded)
+            await guarded.aclose()
+
+    @provide
+    def tuning(self, settings: Settings) -> DispatchTuning:
+        return DispatchTuning(concurrency=settings.webhook_concurrency, poll_seconds=settings.webhook_poll_seconds)
+
+    @provide
+    async def dispatcher(self, container: AsyncContainer, tuning: DispatchTuning) -> AsyncIterator[WebhookDispatcher]:
+        dispatcher = WebhookDispatcher(container, tuning)
+        yield dispatcher
+        await dispatcher.stop()
+
+    create_webhook = provide(CreateWebhook, scope=Scope.REQUEST)
+    list_webhooks = provide(ListWebhooks, scope=Scope.REQUEST)
+    get_webhook = provide(GetWebhook, scope=Scope.REQUEST)
+    update_webhook = provide(UpdateWebhook, scope=Scope.REQUEST)
+    delete_webhook = provide(DeleteWebhook, scope=Scope.REQUEST)
+    rotate_webhook_secret = provide(RotateWebhookSecret, scope=Scope.REQUEST)
+    list_deliveries = provide(ListDeliveries, scope=Scope.REQUEST)
+    get_delivery = provide(GetDelivery, scope=Scope.REQUEST)
+    replay_delivery = provide(ReplayDelivery, scope=Scope.REQUEST)
+    send_test_ping = provide(SendTestPing, scope=Scope.REQUEST)
+    publish_events = provide(PublishEvents, scope=Scope.REQUEST)
+    deliver_due_webhooks = provide(DeliverDueWebhooks, scope=Scope.REQUEST)
+    rotate_webhook_keys = provide(RotateWebhookKeys, scope=Scope.REQUEST)

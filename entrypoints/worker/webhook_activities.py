@@ -1,0 +1,53 @@
+"""The Temporal side of webhooks: the dispatcher's activity, and starting its workflow once per cluster."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+
+from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
+from entrypoints.worker.workflows import WebhookDispatchWorkflow
+
+DISPATCH_SECONDS = 300.0  # one activity's run; the workflow starts the next at once
+
+
+class WebhookActivities:
+    def __init__(self, dispatcher: WebhookDispatcher, *, heartbeat_timeout_seconds: float) -> None:
+        self._dispatcher = dispatcher
+        self._heartbeat_every = heartbeat_timeout_seconds / 4
+
+    @activity.defn(name="dispatch_webhooks")
+    async def dispatch_webhooks(self, seconds: float) -> None:
+        beat = asyncio.Event()
+
+        async def heart() -> None:
+            # A round that hangs (the database gone) stops the beats, and Temporal moves the activity on.
+            while True:
+                await beat.wait()
+                beat.clear()
+                activity.heartbeat()
+                await asyncio.sleep(self._heartbeat_every)
+
+        beating = asyncio.create_task(heart())
+        try:
+            await self._dispatcher.run(seconds=seconds, beat=beat)
+        finally:
+            beating.cancel()
+
+    def all(self) -> list[Any]:
+        return [self.dispatch_webhooks]
+
+
+async def ensure_dispatching(client: Client, *, task_queue: str, heartbeat_timeout_seconds: float) -> None:
+    """Start the dispatcher workflow of this task queue unless it already runs (every worker asks; one runs)."""
+    await client.start_workflow(
+        WebhookDispatchWorkflow.run,
+        args=[DISPATCH_SECONDS, heartbeat_timeout_seconds],
+        id=f"webhook-dispatch-{task_queue}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
