@@ -38,6 +38,7 @@ test: lint types imports
 bench: install
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.ledger
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.job_throughput
+	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.webhook_throughput
 	$(BIN)/python -m tests.bench.credits_wasted
 	$(BIN)/python -m tests.bench.scraper_pages
 
