@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from application.webhook.signing import signed_headers
-from domain.errors import SecretUnreadable
+from application.webhook.signing import post_signed
 from domain.webhooks import (
     WEBHOOK_DISABLED,
-    AttemptOutcome,
     Delivery,
     DeliveryStatus,
     WebhookPolicy,
@@ -22,7 +20,6 @@ from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader, WebhookSender
 
 INACTIVE = "the webhook is inactive"
-UNREADABLE_SECRET = "the webhook's secret cannot be decrypted with the configured keys"  # noqa: S105 - a message
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -97,12 +94,7 @@ class DeliverDueWebhooks:
         if not webhook.active:
             return Attempted(delivery=delivery.dead_lettered(INACTIVE, self._clock.now()), lease_id=claimed.lease_id,
                              tried=False)  # fmt: skip
-        try:
-            headers = signed_headers(self._box, webhook, delivery, self._clock.now())
-        except SecretUnreadable:  # the key that sealed it was dropped from the keyring: never send it unsigned
-            outcome = AttemptOutcome(status_code=None, latency_ms=0, error=UNREADABLE_SECRET)
-        else:
-            outcome = await self._sender.post(webhook.url, headers, delivery.body)
+        outcome = await post_signed(self._sender, self._box, webhook, delivery, self._clock.now())
         after = delivery.attempted(outcome, policy=self._policy, now=self._clock.now(), jitter=self._jitter.fraction())
         return Attempted(delivery=after, lease_id=claimed.lease_id, tried=True)
 

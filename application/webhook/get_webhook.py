@@ -8,6 +8,7 @@ from domain.errors import NotFound
 from domain.permissions import Action
 from domain.webhooks import WebhookSubscription
 from ports.readers import WorkspaceReader
+from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader
 
 
@@ -31,6 +32,14 @@ class GetWebhook:
 
 async def webhook_or_404(webhooks: WebhookReader, workspace_id: UUID, webhook_id: UUID) -> WebhookSubscription:
     found = await webhooks.get(workspace_id, webhook_id)
+    if found is None:
+        raise NotFound("webhook not found")
+    return found
+
+
+async def locked_webhook_or_404(uow: UnitOfWork, workspace_id: UUID, webhook_id: UUID) -> WebhookSubscription:
+    """For commands: the webhook, locked until the unit of work ends."""
+    found = await uow.webhooks.get_for_update(workspace_id, webhook_id)
     if found is None:
         raise NotFound("webhook not found")
     return found

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
+from application.webhook.get_webhook import locked_webhook_or_404
 from domain.errors import Conflict, NotFound
 from domain.permissions import Action
 from domain.webhooks import Delivery, DeliveryStatus
@@ -32,9 +33,7 @@ class ReplayDelivery:
     async def __call__(self, cmd: ReplayDeliveryCommand) -> Delivery:
         async with self._uow as uow:
             await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.WEBHOOKS_MANAGE)
-            webhook = await uow.webhooks.get_for_update(cmd.workspace_id, cmd.webhook_id)
-            if webhook is None:
-                raise NotFound("webhook not found")
+            webhook = await locked_webhook_or_404(uow, cmd.workspace_id, cmd.webhook_id)
             delivery = await uow.deliveries.get_for_update(cmd.workspace_id, cmd.webhook_id, cmd.delivery_id)
             if delivery is None:
                 raise NotFound("delivery not found")

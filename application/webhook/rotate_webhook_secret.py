@@ -6,7 +6,7 @@ from uuid import UUID
 
 from application.access import authorize_in
 from application.webhook.create_webhook import WebhookWithSecret
-from domain.errors import NotFound
+from application.webhook.get_webhook import locked_webhook_or_404
 from domain.permissions import Action
 from domain.webhooks import SECRET_PREFIX, WEBHOOK_SECRET_ROTATED, WebhookPolicy, secret_context
 from ports.secret_box import SecretBox
@@ -41,9 +41,7 @@ class RotateWebhookSecret:
         now = self._clock.now()
         async with self._uow as uow:
             await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.WEBHOOKS_MANAGE)
-            current = await uow.webhooks.get_for_update(cmd.workspace_id, cmd.webhook_id)
-            if current is None:
-                raise NotFound("webhook not found")
+            current = await locked_webhook_or_404(uow, cmd.workspace_id, cmd.webhook_id)
             rotated = replace(
                 current,
                 sealed_secret=self._box.seal(secret, context=secret_context(current.workspace_id, current.id)),

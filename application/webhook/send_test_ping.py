@@ -5,7 +5,7 @@ from uuid import UUID
 
 from application.access import authorize
 from application.webhook.get_webhook import webhook_or_404
-from application.webhook.signing import signed_headers
+from application.webhook.signing import post_signed
 from domain.permissions import Action
 from domain.webhooks import PING, Delivery, WebhookPolicy, ping_body
 from ports.readers import WorkspaceReader
@@ -50,7 +50,7 @@ class SendTestPing:
             body=ping_body(ping_id, webhook, now),
             created_at=now,
         )
-        outcome = await self._sender.post(webhook.url, signed_headers(self._box, webhook, ping, now), ping.body)
+        outcome = await post_signed(self._sender, self._box, webhook, ping, now)
         done = ping.attempted(outcome, policy=self._policy, now=self._clock.now(), jitter=0.0)
         async with self._uow as uow:
             if await uow.webhooks.get_for_update(cmd.workspace_id, cmd.webhook_id) is not None:  # not deleted since

@@ -1,12 +1,16 @@
-"""The headers of one delivery attempt, signed with the subscription's current (and rotated-out) secrets."""
+"""One delivery attempt: the headers, signed with the subscription's current (and rotated-out) secrets, and the POST."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from domain.errors import SecretUnreadable
 from domain.signatures import signature_header
-from domain.webhooks import Delivery, WebhookSubscription, secret_context
+from domain.webhooks import AttemptOutcome, Delivery, WebhookSubscription, secret_context
 from ports.secret_box import SecretBox
+from ports.webhooks import WebhookSender
+
+UNREADABLE_SECRET = "the webhook's secret cannot be decrypted with the configured keys"  # noqa: S105 - a message
 
 
 def signed_headers(
@@ -21,3 +25,15 @@ def signed_headers(
         "X-Cascade-Attempt": str(delivery.attempts + 1),
         "X-Cascade-Signature": signature_header(secrets, int(now.timestamp()), delivery.body),
     }
+
+
+async def post_signed(
+    sender: WebhookSender, box: SecretBox, subscription: WebhookSubscription, delivery: Delivery, now: datetime
+) -> AttemptOutcome:
+    """POST the delivery signed as of `now`. A secret the keyring cannot open (its key was dropped) is a failed
+    attempt: a delivery is never sent unsigned."""
+    try:
+        headers = signed_headers(box, subscription, delivery, now)
+    except SecretUnreadable:
+        return AttemptOutcome(status_code=None, latency_ms=0, error=UNREADABLE_SECRET)
+    return await sender.post(subscription.url, headers, delivery.body)

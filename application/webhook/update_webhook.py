@@ -4,7 +4,7 @@ from dataclasses import dataclass, replace
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import NotFound
+from application.webhook.get_webhook import locked_webhook_or_404
 from domain.permissions import Action
 from domain.webhooks import WEBHOOK_UPDATED, WebhookPolicy, WebhookSubscription, check_events, check_url
 from ports.system import Clock, IdGenerator
@@ -40,9 +40,7 @@ class UpdateWebhook:
         now = self._clock.now()
         async with self._uow as uow:
             await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.WEBHOOKS_MANAGE)
-            current = await uow.webhooks.get_for_update(cmd.workspace_id, cmd.webhook_id)
-            if current is None:
-                raise NotFound("webhook not found")
+            current = await locked_webhook_or_404(uow, cmd.workspace_id, cmd.webhook_id)
             changed = replace(
                 current,
                 url=current.url if url is None else url,
