@@ -75,3 +75,16 @@ def test_production_accepts_complete_configuration() -> None:
 def test_production_refuses_defaults_and_missing_services(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         load_settings(production(**env))
+
+
+def test_webhook_urls_must_be_https_in_production_only() -> None:
+    from domain.errors import ValidationFailed
+    from domain.webhooks import check_url
+    from entrypoints.ioc_webhooks import WebhookWiring
+
+    strict = WebhookWiring().policy(load_settings(production()))
+    with pytest.raises(ValidationFailed, match="https"):
+        check_url("http://hooks.example.com/in", strict)
+    assert check_url("https://hooks.example.com/in", strict) == "https://hooks.example.com/in"
+    local = WebhookWiring().policy(load_settings({}))
+    assert check_url("http://hooks.example.com/in", local) == "http://hooks.example.com/in"
