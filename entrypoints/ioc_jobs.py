@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 
 from dishka import AsyncContainer, Provider, Scope, provide
 
+from adapters.memory.health import StaticProbe
+from adapters.temporal.health import TemporalProbe
 from adapters.temporal.orchestrator import TemporalJobOrchestrator
 from application.job.begin_job import BeginJob
 from application.job.cancel_job import CancelJob
@@ -19,6 +21,7 @@ from application.job.submit_job import SubmitJob
 from entrypoints.config import Settings
 from entrypoints.worker.inline import InlineOrchestrator
 from entrypoints.worker.job_runner import JobRunner, JobTuning
+from ports.health import WorkflowProbe
 from ports.jobs import JobOrchestrator
 
 
@@ -49,6 +52,12 @@ class JobWiring(Provider):
         inline = InlineOrchestrator(runner)
         yield inline
         await inline.close()
+
+    @provide
+    def workflow_probe(self, orchestrator: JobOrchestrator) -> WorkflowProbe:
+        if isinstance(orchestrator, TemporalJobOrchestrator):
+            return TemporalProbe(orchestrator)
+        return StaticProbe("temporal", "not configured; jobs run in the API process")
 
     submit_job = provide(SubmitJob, scope=Scope.REQUEST)
     get_job = provide(GetJob, scope=Scope.REQUEST)

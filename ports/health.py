@@ -27,3 +27,7 @@ class DatabaseProbe(HealthProbe, Protocol):
 
 class CacheProbe(HealthProbe, Protocol):
     """Redis; optional: without it Cascade runs degraded."""
+
+
+class WorkflowProbe(HealthProbe, Protocol):
+    """Temporal; optional for the API: without it jobs wait (the API still serves everything else)."""

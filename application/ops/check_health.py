@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from ports.health import CacheProbe, ComponentHealth, DatabaseProbe, Status
+from ports.health import CacheProbe, ComponentHealth, DatabaseProbe, Status, WorkflowProbe
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -23,8 +23,8 @@ class CheckHealth:
     (not ready); an optional one that is not ok makes it degraded.
     """
 
-    def __init__(self, database: DatabaseProbe, cache: CacheProbe) -> None:
-        self._probes = [database, cache]
+    def __init__(self, database: DatabaseProbe, cache: CacheProbe, workflows: WorkflowProbe) -> None:
+        self._probes = [database, cache, workflows]
 
     async def __call__(self) -> HealthReport:
         components = list(await asyncio.gather(*(probe.check() for probe in self._probes)))

@@ -11,7 +11,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from domain.errors import DomainError, RateLimited
+from domain.errors import DomainError, Forbidden, RateLimited, Unauthorized
 from entrypoints.http.envelope import ErrorDetailOut, ErrorEnvelope, failure
 
 log = structlog.get_logger("cascade.http")
@@ -58,10 +58,24 @@ def _respond(
     )
 
 
-def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if isinstance(exc, Unauthorized | Forbidden):
+        _security_event(request, "auth_failure" if isinstance(exc, Unauthorized) else "authz_failure", exc.message)
     details = [ErrorDetailOut(field=d.field, message=d.message) for d in exc.details]
     headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
     return _respond(STATUS_BY_CODE.get(exc.code, 500), exc.code, exc.message, details, headers)
+
+
+def _security_event(request: Request[Any, Any, Any], kind: str, reason: str) -> None:
+    """A fixed, structured line for the security team: what was refused where, never a credential."""
+    log.warning(
+        "security_event",
+        kind=kind,
+        reason=reason,
+        method=request.method,
+        path=request.url.path,
+        client=request.client.host if request.client else None,
+    )
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:

@@ -316,13 +316,30 @@ async def test_health_and_readiness_answer_in_the_envelope(api: Any, route: str)
     data = body["data"]
     assert data["status"] == "ok"
     components = {c["name"]: c for c in data["components"]}
-    assert set(components) == {"database", "redis"}
+    assert set(components) == {"database", "redis", "temporal"}
     for component in components.values():
         assert set(component) == {"name", "status", "latencyMs", "required", "detail"}
         assert component["status"] == "ok"
         assert component["latencyMs"] >= 0
-    # Redis is never required (Cascade runs degraded without it)
+    # Redis and Temporal are never required (Cascade runs degraded without them)
     assert components["redis"]["required"] is False
+    assert components["temporal"]["required"] is False
+
+
+async def test_health_reports_temporal_with_its_latency_and_degrades_without_it(
+    migrated_url: str, clean_pool: Any, redis_url: str, temporal_address: str
+) -> None:
+    for address, expected, overall in ((temporal_address, "ok", "ok"), ("127.0.0.1:9", "degraded", "degraded")):
+        settings = test_settings(
+            profile="local", database_url=migrated_url, redis_url=redis_url, temporal_address=address
+        )
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            readiness = await client.get("/api/v1/readiness")
+            assert readiness.status_code == 200, "jobs wait for Temporal; everything else is served"
+            data = readiness.json()["data"]
+            temporal = next(c for c in data["components"] if c["name"] == "temporal")
+            assert (temporal["status"], temporal["required"], data["status"]) == (expected, False, overall)
+            assert temporal["latencyMs"] > 0
 
 
 async def test_health_on_postgres_marks_the_database_required(pg_client: Any) -> None:
