@@ -42,6 +42,10 @@ class Unauthorized(DomainError):
     code = "UNAUTHORIZED"
 
 
+class ServiceKeyRefused(Unauthorized):
+    """A service-to-service key (`X-Service-Key`) was missing or wrong."""
+
+
 class Forbidden(DomainError):
     code = "FORBIDDEN"
 
@@ -78,8 +82,13 @@ class SecretUnreadable(DomainError):
 
 
 class RateLimited(DomainError):
+    """A budget of requests is spent: try again in `retry_after_seconds`; `limit` is the budget's size."""
+
     code = "RATE_LIMITED"
 
-    def __init__(self, retry_after_seconds: int, message: str = "too many requests") -> None:
+    def __init__(
+        self, retry_after_seconds: int, message: str = "too many requests", *, limit: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+        self.limit = limit

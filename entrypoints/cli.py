@@ -20,6 +20,7 @@ import uvicorn
 
 from adapters.postgres.migrator import MigrationError, migrate
 from adapters.telemetry.logging import configure_logging
+from adapters.telemetry.tracing import setup_tracing
 from application.admin.make_platform_admin import MakePlatformAdmin, MakePlatformAdminCommand
 from application.credit.release_stale_reservations import (
     ReleaseStaleReservations,
@@ -33,6 +34,8 @@ from entrypoints.local_services import EmbeddedPostgres, TemporalDevServer, free
 from entrypoints.sandbox import fake_providers
 
 log = structlog.get_logger("cascade.cli")
+# The long-running processes are traced; `dev` is the API process (its worker and scraper trace themselves).
+TRACED = {"serve": "cascade-api", "dev": "cascade-api", "worker": "cascade-worker", "scraper": "cascade-scraper"}
 
 
 def _run(app: object, host: str, port: int, event: str, **extra: object) -> None:
@@ -197,6 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         configure_logging(settings.log_level)
+        if args.command == "dev":
+            # A laptop rarely runs a collector: `make run` traces only when asked (OTEL_ENABLED=true), and the
+            # worker and scraper it starts inherit the choice.
+            os.environ.setdefault("OTEL_ENABLED", "false")
+        if args.command in TRACED:  # before any pool, client or app exists, so all of them are instrumented
+            setup_tracing(TRACED[args.command])
         if args.command == "serve":
             serve(settings)
         elif args.command == "migrate":

@@ -52,6 +52,14 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     login_attempts_per_email: int = 10
     login_attempts_per_ip: int = 50
     login_window_seconds: int = 900
+    # API requests allowed per minute by route group: per user (per IP on /auth) and per workspace.
+    rate_limit_auth_per_minute: int = 300
+    rate_limit_reads_per_minute: int = 2400
+    rate_limit_workspace_reads_per_minute: int = 4800
+    rate_limit_writes_per_minute: int = 600
+    rate_limit_workspace_writes_per_minute: int = 1200
+    rate_limit_jobs_per_minute: int = 60
+    rate_limit_workspace_jobs_per_minute: int = 120
     password_hash_memory_kib: int = 65536
     starter_credits: int = 100
     data_dir: str = str(PROJECT_ROOT / ".cascade")
@@ -104,6 +112,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     webhook_poll_seconds: float = 1.0
     webhook_user_agent: str = "Cascade-Webhooks/0.1 (+https://github.com/cascade-enrichment/cascade)"
     credits_low_threshold: int = 50  # `credits.low` when available credits fall below it; 0: never
+    # `cascade worker`'s Prometheus endpoint (the API serves GET /api/v1/metrics); port 0: none.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9464
 
     def __repr__(self) -> str:
         """Settings may be logged or shown in a traceback: secrets never are."""
@@ -123,6 +134,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("login_attempts_per_email", self.login_attempts_per_email, 1, 1_000_000)
         _check_range("login_attempts_per_ip", self.login_attempts_per_ip, 1, 1_000_000)
         _check_range("login_window_seconds", self.login_window_seconds, 1, 86_400)
+        for field in self.__struct_fields__:
+            if field.startswith("rate_limit_"):
+                _check_range(field, getattr(self, field), 1, 1_000_000_000)
         _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
         _check_range("starter_credits", self.starter_credits, 0, 1_000_000_000)
         _check_range("provider_timeout_seconds", self.provider_timeout_seconds, 0.1, 120)
@@ -148,6 +162,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("webhook_concurrency", self.webhook_concurrency, 1, 1024)
         _check_range("webhook_poll_seconds", self.webhook_poll_seconds, 0.01, 60)
         _check_range("credits_low_threshold", self.credits_low_threshold, 0, 1_000_000_000)
+        _check_range("worker_metrics_port", self.worker_metrics_port, 0, 65535)
         if self.database_pool_min > self.database_pool_max:
             raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
         if self.encryption_keys:

@@ -87,6 +87,8 @@ from entrypoints.config import ConfigError, Settings
 from entrypoints.encryption import resolve_keyring
 from entrypoints.ioc_enrichment import EnrichmentWiring
 from entrypoints.ioc_jobs import JobWiring
+from entrypoints.ioc_limits import cache_and_limits
+from entrypoints.ioc_metrics import MetricsWiring, PoolMetricsWiring
 from entrypoints.ioc_webhooks import WebhookWiring
 from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
@@ -285,7 +287,18 @@ class UseCaseProvider(Provider):
 def adapter_providers(settings: Settings) -> list[Provider]:
     stores: Provider = MemoryProvider() if settings.profile == "memory" else PostgresProvider()
     limits: Provider = RedisProvider() if settings.redis_url else InProcessLimitsProvider()
-    return [SystemProvider(), CryptoProvider(), stores, limits, EnrichmentWiring(), JobWiring(), WebhookWiring()]
+    metrics = [MetricsWiring()] if settings.profile == "memory" else [MetricsWiring(), PoolMetricsWiring()]
+    return [
+        SystemProvider(),
+        CryptoProvider(),
+        stores,
+        limits,
+        *cache_and_limits(settings),
+        *metrics,
+        EnrichmentWiring(),
+        JobWiring(),
+        WebhookWiring(),
+    ]
 
 
 def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:

@@ -13,6 +13,7 @@ from adapters.providers.apollo import ApolloProvider
 from adapters.providers.clearbit import ClearbitProvider
 from adapters.providers.hunter import HunterProvider
 from adapters.providers.scraper import ScraperProvider
+from adapters.telemetry.tracing import traced_transport
 from application.credential.test_credential import TestCredential
 from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
 from application.enrichment.provider_keys import ProviderKeys
@@ -21,6 +22,7 @@ from domain.credits import LowCreditPolicy
 from entrypoints.config import Settings, service_keys
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache
+from ports.metrics import Metrics
 from ports.providers import EnrichmentProvider, ProviderDirectory
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
@@ -50,7 +52,8 @@ class EnrichmentWiring(Provider):
     async def http_client(self) -> AsyncIterator[httpx.AsyncClient]:
         # Redirects are not followed: a provider API that redirects is answering something else.
         # aiohttp carries the requests: httpcore's pool costs a few times more CPU per call under load (P1).
-        transport = AiohttpTransport(limits=httpx.Limits(max_connections=100))
+        # Traced here (when tracing is on): httpx's instrumentation patches only its own transport.
+        transport = traced_transport(AiohttpTransport(limits=httpx.Limits(max_connections=100)))
         async with httpx.AsyncClient(transport=transport, follow_redirects=False) as client:
             yield client
 
@@ -82,8 +85,9 @@ class EnrichmentWiring(Provider):
         ids: IdGenerator,
         policy: EnrichmentPolicy,
         low_credits: LowCreditPolicy,
+        metrics: Metrics,
     ) -> WaterfallRun:
-        return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness, low_credits)
+        return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness, low_credits, metrics)
 
     enrich_record = provide(EnrichRecord, scope=Scope.REQUEST)
     test_credential = provide(TestCredential, scope=Scope.REQUEST)

@@ -71,6 +71,10 @@ class MembershipRepository(Protocol):
     async def count_owners(self, workspace_id: UUID) -> int: ...
 
     @abstractmethod
+    async def member_ids(self, workspace_id: UUID) -> list[UUID]:
+        """Every member's user id, in the order they joined."""
+
+    @abstractmethod
     async def update(self, membership: Membership) -> None: ...
 
     @abstractmethod

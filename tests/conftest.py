@@ -54,6 +54,9 @@ from ports.records import RecordReader
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader
 
+# No test exports spans to a collector: tracing is off here and in every `cascade` process a test spawns
+# (they inherit this environment); tests/integration/test_tracing.py turns it on with an in-memory exporter.
+os.environ["OTEL_ENABLED"] = "false"
 MIGRATIONS = PROJECT_ROOT / "migrations" / "postgres"
 # argon2 at its cheapest: tests exercise the logic, not the cost.
 FAST_HASHING = {"password_hash_memory_kib": 64}

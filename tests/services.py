@@ -58,8 +58,24 @@ class ThrowawayRedis:
                 time.sleep(0.05)
         raise RuntimeError("redis did not start")
 
+    def kill(self) -> None:
+        """SIGKILL: a crash; `start` again brings up an empty server on the same port."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(5)
+
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers (a stalled network), data intact."""
+        if self._process and self._process.poll() is None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self._process and self._process.poll() is None:
+            self.resume()
             self._process.terminate()
             try:
                 self._process.wait(5)

@@ -111,6 +111,10 @@ class MemoryMembershipRepository:
     async def count_owners(self, workspace_id: UUID) -> int:
         return sum(1 for (ws, _), m in self._t.memberships.items() if ws == workspace_id and m.role is Role.OWNER)
 
+    async def member_ids(self, workspace_id: UUID) -> list[UUID]:
+        members = [m for (ws, _), m in self._t.memberships.items() if ws == workspace_id]
+        return [m.user_id for m in sorted(members, key=lambda m: (m.created_at, m.user_id))]
+
     async def update(self, membership: Membership) -> None:
         key = (membership.workspace_id, membership.user_id)
         if key in self._t.memberships:

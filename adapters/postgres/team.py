@@ -19,6 +19,7 @@ SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE workspace_id = %(ws)s AND use
 """
 SELECT_MEMBERSHIP_FOR_SHARE = SELECT_MEMBERSHIP + " FOR SHARE"
 COUNT_OWNERS = "SELECT count(*) FROM memberships WHERE workspace_id = %(ws)s AND role = 'owner'"
+SELECT_MEMBER_IDS = "SELECT user_id FROM memberships WHERE workspace_id = %(ws)s ORDER BY created_at, user_id"
 UPDATE_MEMBERSHIP = "UPDATE memberships SET role = %(role)s WHERE workspace_id = %(ws)s AND user_id = %(user)s"
 DELETE_MEMBERSHIP = "DELETE FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
 
@@ -94,6 +95,10 @@ class PostgresMembershipRepository:
     async def count_owners(self, workspace_id: UUID) -> int:
         row = await (await self._conn.execute(COUNT_OWNERS, {"ws": workspace_id})).fetchone()
         return int(row[0]) if row else 0
+
+    async def member_ids(self, workspace_id: UUID) -> list[UUID]:
+        rows = await (await self._conn.execute(SELECT_MEMBER_IDS, {"ws": workspace_id})).fetchall()
+        return [row[0] for row in rows]
 
     async def update(self, membership: Membership) -> None:
         await self._conn.execute(

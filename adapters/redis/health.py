@@ -25,7 +25,7 @@ class RedisProbe:
                 name="redis",
                 status="degraded",
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
-                detail="redis is unavailable; rate limits are per process",
+                detail="redis is unavailable; rate limits are per process and nothing is cached",
                 required=False,
             )
         return ComponentHealth(

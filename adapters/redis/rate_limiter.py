@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import secrets
 
-import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.outage import RedisOutage
 from ports.rate_limit import RateDecision, RateLimiter
-
-log = structlog.get_logger(__name__)
 
 # A sliding-window log kept in a sorted set, read and written atomically.
 # Time comes from the Redis server so every API replica agrees on it.
@@ -30,22 +28,29 @@ return {1, count + 1, 0}
 
 
 class RedisRateLimiter:
-    """Shared by all API replicas; when Redis fails, the in-process fallback decides."""
+    """Shared by all API replicas; when Redis fails, the in-process fallback decides (and keeps
+    deciding, without waiting on Redis, for the pause of `RedisOutage`)."""
 
-    def __init__(self, client: Redis, fallback: RateLimiter, *, prefix: str = "cascade:rl:") -> None:
+    def __init__(
+        self, client: Redis, fallback: RateLimiter, *, prefix: str = "cascade:rl:", outage: RedisOutage | None = None
+    ) -> None:
         self._client = client
         self._fallback = fallback
         self._prefix = prefix
+        self._outage = outage or RedisOutage("rate_limiter")
         self._script = client.register_script(SLIDING_WINDOW)
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
+        if not self._outage.may_try():
+            return await self._fallback.hit(key, limit=limit, window_seconds=window_seconds)
         try:
             allowed, count, wait_ms = await self._script(
                 keys=[self._prefix + key], args=[window_seconds * 1000, limit, secrets.token_hex(8)]
             )
         except (RedisError, OSError) as exc:
-            log.warning("rate_limiter_degraded", error=type(exc).__name__)
+            self._outage.failed(exc)
             return await self._fallback.hit(key, limit=limit, window_seconds=window_seconds)
+        self._outage.succeeded()
         return RateDecision(
             allowed=bool(allowed),
             limit=limit,

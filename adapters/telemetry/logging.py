@@ -8,6 +8,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 REDACTED = "[REDACTED]"
 _SENSITIVE = ("password", "secret", "token", "apikey", "authorization", "cookie", "xservicekey")
@@ -32,6 +33,15 @@ def redact_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
+def trace_context_processor(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Inside a recorded span, the line carries its ids as OTLP shows them (hex), so logs and traces meet."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid and context.trace_flags.sampled:
+        event["trace_id"] = trace.format_trace_id(context.trace_id)
+        event["span_id"] = trace.format_span_id(context.span_id)
+    return event
+
+
 class _Stdout:
     """Resolve sys.stdout at write time, so redirected output (tests, daemons) is honoured."""
 
@@ -48,6 +58,7 @@ def configure_logging(level: str) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        trace_context_processor,
         redact_processor,
         structlog.processors.format_exc_info,
         structlog.processors.JSONRenderer(),

@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from adapters.telemetry.tracing import temporal_interceptors
 from domain.errors import ServiceUnavailable
 
 WORKFLOW = "EnrichmentJob"
@@ -32,7 +33,9 @@ class TemporalJobOrchestrator:
     async def client(self) -> Client:
         if self._client is None:
             try:
-                self._client = await Client.connect(self._address, namespace=self._namespace)
+                self._client = await Client.connect(
+                    self._address, namespace=self._namespace, interceptors=temporal_interceptors()
+                )  # a started workflow carries the request's trace
             except RuntimeError as exc:  # the SDK's bridge reports an unreachable server this way
                 raise ServiceUnavailable("the job orchestrator (Temporal) is unavailable") from exc
         return self._client

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.caching import forget_user
 from domain.errors import NotFound
 from domain.identity import normalize_email
+from ports.cache import Cache
 from ports.unit_of_work import UnitOfWork
 
 
@@ -16,8 +18,9 @@ class MakePlatformAdminCommand:
 class MakePlatformAdmin:
     """Set or clear the platform-admin flag (for `/admin/*` routes). Unknown email: `NotFound`."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, cache: Cache) -> None:
         self._uow = uow
+        self._cache = cache
 
     async def __call__(self, cmd: MakePlatformAdminCommand) -> None:
         async with self._uow as uow:
@@ -26,3 +29,4 @@ class MakePlatformAdmin:
                 raise NotFound("no user with that email")
             await uow.users.set_platform_admin(user.id, cmd.value)
             await uow.commit()
+        await forget_user(self._cache, user.id)

@@ -73,4 +73,4 @@ class LoginUser:
     async def _throttle(self, key: str, limit: int) -> None:
         decision = await self._limiter.hit(key, limit=limit, window_seconds=self._policy.window_seconds)
         if not decision.allowed:
-            raise RateLimited(decision.retry_after_seconds, "too many login attempts")
+            raise RateLimited(decision.retry_after_seconds, "too many login attempts", limit=limit)

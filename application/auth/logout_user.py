@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.caching import forget_user
+from ports.cache import Cache
 from ports.security import SecretTokens
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork
@@ -15,13 +17,15 @@ class LogoutUserCommand:
 class LogoutUser:
     """End a session: revoke the refresh-token family of the presented token.
 
-    Rules: idempotent, and silent about unknown tokens (nothing to learn).
+    Rules: idempotent, and silent about unknown tokens (nothing to learn); the user's cached
+    profile is dropped with the session.
     """
 
-    def __init__(self, uow: UnitOfWork, tokens: SecretTokens, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, tokens: SecretTokens, clock: Clock, cache: Cache) -> None:
         self._uow = uow
         self._tokens = tokens
         self._clock = clock
+        self._cache = cache
 
     async def __call__(self, cmd: LogoutUserCommand) -> None:
         async with self._uow as uow:
@@ -30,3 +34,4 @@ class LogoutUser:
                 return
             await uow.refresh_tokens.revoke_family(token.family_id, self._clock.now())
             await uow.commit()
+        await forget_user(self._cache, token.user_id)

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from application.credit.low_credits import alert_if_low
 from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
+from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
@@ -27,12 +28,18 @@ class ChargeCredits:
     """
 
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, low_credits: LowCreditPolicy = NEVER_LOW
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        ids: IdGenerator,
+        low_credits: LowCreditPolicy = NEVER_LOW,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._low_credits = low_credits
+        self._metrics = metrics
 
     async def __call__(self, cmd: ChargeCreditsCommand) -> LedgerEntry:
         request = CreditRequest(
@@ -49,4 +56,6 @@ class ChargeCredits:
             if entry.id == entry_id:  # posted now, not a replay
                 await alert_if_low(uow, self._low_credits, self._ids, entry)
             await uow.commit()
+        if entry.id == entry_id:
+            self._metrics.credits_moved(entry.kind, entry.amount)
         return entry

@@ -6,6 +6,7 @@ from datetime import timedelta
 from domain.credits import CreditRequest, EntryKind, LedgerEntry
 from domain.errors import Conflict, NotFound
 from ports.credits import CreditReader
+from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
@@ -25,11 +26,14 @@ class ReleaseStaleReservations:
     job settled (or whose workspace went) meanwhile is skipped, not fatal.
     """
 
-    def __init__(self, credits: CreditReader, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self, credits: CreditReader, uow: UnitOfWork, clock: Clock, ids: IdGenerator, metrics: Metrics = NO_METRICS
+    ) -> None:
         self._credits = credits
         self._uow = uow
         self._clock = clock
         self._ids = ids
+        self._metrics = metrics
 
     async def __call__(self, cmd: ReleaseStaleReservationsCommand) -> list[LedgerEntry]:
         now = self._clock.now()
@@ -43,10 +47,14 @@ class ReleaseStaleReservations:
                 reason="released after the job stopped",
                 reservation_id=reservation.id,
             )
+            entry_id = self._ids.new_id()
             try:
                 async with self._uow as uow:
-                    released.append(await uow.credits.post(request, entry_id=self._ids.new_id(), at=now))
+                    entry = await uow.credits.post(request, entry_id=entry_id, at=now)
                     await uow.commit()
             except (Conflict, NotFound):
                 continue
+            released.append(entry)
+            if entry.id == entry_id:  # posted now, not a replay
+                self._metrics.credits_moved(entry.kind, entry.amount)
         return released

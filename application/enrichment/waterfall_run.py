@@ -18,6 +18,7 @@ from domain.records import Provenance, Record, RecordStatus
 from domain.waterfall import Attempt, accept, next_provider
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache
+from ports.metrics import NO_METRICS, Metrics
 from ports.providers import ProviderDirectory
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
@@ -80,6 +81,8 @@ class WaterfallRun:
     caches (`remember`).
     The circuit breaker hears of every call's health; transient failures and
     timeouts count against a provider, answers of any kind count for it.
+    Metrics hear of every call, skip and cache lookup as they happen, and of
+    credits once their entry is committed (`settle`'s caller counts those).
     """
 
     def __init__(
@@ -93,11 +96,13 @@ class WaterfallRun:
         ids: IdGenerator,
         freshness: timedelta,
         low_credits: LowCreditPolicy = NEVER_LOW,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._uow, self._directory, self._keys = uow, directory, keys
         self._breaker, self._cache, self._clock, self._ids = breaker, cache, clock, ids
         self._freshness = freshness
         self._low_credits = low_credits
+        self._metrics = metrics
 
     async def __call__(
         self,
@@ -191,6 +196,7 @@ class WaterfallRun:
         query = ProviderQuery(kind=record.kind, inputs=inputs, wanted=frozenset(missing))
         key = lookup_key(spec.name, query)
         cached = await self._cache.get(record.workspace_id, key, self._clock.now() - self._freshness)
+        self._metrics.lookup_cache(spec.name, hit=cached is not None)
         if cached is not None:
             attempt = Attempt(
                 provider=spec.name, outcome=cached.outcome.value, latency_ms=0.0, credits=0, cached=True, fields=()
@@ -199,11 +205,11 @@ class WaterfallRun:
         try:
             api_key = await self._keys.key_for(record.workspace_id, spec.name)
         except SecretUnreadable:
-            return _skipped(spec, "the stored credential cannot be decrypted with the configured keys"), None, None
+            return self._skipped(spec, "the stored credential cannot be decrypted with the configured keys"), None, None
         if api_key is None:
-            return _skipped(spec, "no credential for this provider"), None, None
+            return self._skipped(spec, "no credential for this provider"), None, None
         if not await self._breaker.allow(spec.name):  # asked last: an allowed call is always recorded
-            return _skipped(spec, "circuit open"), None, None
+            return self._skipped(spec, "circuit open"), None, None
         started = time.perf_counter()
         answer = ProviderResult(outcome=Outcome.TRANSIENT, detail="the adapter failed")
         try:
@@ -212,6 +218,7 @@ class WaterfallRun:
             await self._breaker.record(spec.name, answer.outcome is not Outcome.TRANSIENT)
         answer = replace(answer, fields=storable(answer.fields))
         latency = round((time.perf_counter() - started) * 1000, 2)
+        self._metrics.provider_attempt(spec.name, answer.outcome.value, latency)
         attempt = Attempt(
             provider=spec.name,
             outcome=answer.outcome.value,
@@ -238,12 +245,14 @@ class WaterfallRun:
         entry, fresh = await self._post(request)
         return reservation_id, available_before(entry) if fresh else None
 
-    async def settle(self, uow: UnitOfWork, results: list[WaterfallResult]) -> None:
-        """Post what a job's runs owe, inside the caller's unit of work."""
+    async def settle(self, uow: UnitOfWork, results: list[WaterfallResult]) -> list[LedgerEntry]:
+        """Post what a job's runs owe, inside the caller's unit of work; the entries posted now (not replays)."""
         owed = [charge for result in results for charge in result.owed]
-        if owed:
-            ids = [self._ids.new_id() for _ in owed]
-            await uow.credits.post_many(owed, entry_ids=ids, at=self._clock.now())
+        if not owed:
+            return []
+        ids = [self._ids.new_id() for _ in owed]
+        entries = await uow.credits.post_many(owed, entry_ids=ids, at=self._clock.now())
+        return [entry for entry, entry_id in zip(entries, ids, strict=True) if entry.id == entry_id]
 
     async def remember(self, workspace_id: UUID, results: list[WaterfallResult]) -> None:
         """Cache the fresh answers of a job's runs, once their `settle` is committed."""
@@ -261,7 +270,15 @@ class WaterfallRun:
             if fresh and low_since is not None:
                 await alert_if_low(uow, self._low_credits, self._ids, entry, before=low_since)
             await uow.commit()
+        if fresh:
+            self._metrics.credits_moved(entry.kind, entry.amount)
         return entry, fresh
+
+    def _skipped(self, spec: ProviderSpec, why: str) -> Attempt:
+        self._metrics.provider_attempt(spec.name, "skipped", None)
+        return Attempt(
+            provider=spec.name, outcome="skipped", latency_ms=0.0, credits=0, cached=False, fields=(), detail=why
+        )
 
 
 def _charge(record: Record, run_id: str, provider: str, amount: int, reservation: UUID) -> CreditRequest:
@@ -272,10 +289,4 @@ def _charge(record: Record, run_id: str, provider: str, amount: int, reservation
         idempotency_key=f"{run_id}:{record.id}:{provider}",
         reason=f"{provider} lookup",
         reservation_id=reservation,
-    )
-
-
-def _skipped(spec: ProviderSpec, why: str) -> Attempt:
-    return Attempt(
-        provider=spec.name, outcome="skipped", latency_ms=0.0, credits=0, cached=False, fields=(), detail=why
     )

@@ -4,10 +4,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from application.job.finish_job import settle
+from application.job.finish_job import count_finished, settle
+from domain.credits import LedgerEntry
 from domain.errors import Conflict, NotFound
 from domain.jobs import Job, JobStatus
 from domain.permissions import Action
+from ports.metrics import NO_METRICS, Metrics
 from ports.readers import WorkspaceReader
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
@@ -30,8 +32,16 @@ class CancelJob:
     otherwise is a `Conflict`.
     """
 
-    def __init__(self, workspaces: WorkspaceReader, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        workspaces: WorkspaceReader,
+        uow: UnitOfWork,
+        clock: Clock,
+        ids: IdGenerator,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._workspaces, self._uow, self._clock, self._ids = workspaces, uow, clock, ids
+        self._metrics = metrics
 
     async def __call__(self, cmd: CancelJobCommand) -> Job:
         await authorize(self._workspaces, cmd.workspace_id, cmd.actor_id, Action.JOBS_RUN)
@@ -44,9 +54,13 @@ class CancelJob:
             if job.status.finished:
                 raise Conflict(f"the job has already {job.status.value.replace('_', ' ')}")
             job.cancel_requested = True
-            if job.status is JobStatus.QUEUED:
-                await settle(uow, job, at=self._clock.now(), ids=self._ids)
+            settled = job.status is JobStatus.QUEUED
+            release: LedgerEntry | None = None
+            if settled:
+                release = await settle(uow, job, at=self._clock.now(), ids=self._ids)
             else:
                 await uow.jobs.save(job)
             await uow.commit()
+        if settled:
+            count_finished(self._metrics, job, release)
         return job

@@ -10,6 +10,7 @@ from domain.jobs import MISSING, ItemState, Job, JobItem, wanted_for
 from domain.provider_registry import BY_NAME
 from domain.records import Record, RecordStatus
 from domain.waterfall import RecordedAttempt
+from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
@@ -74,8 +75,10 @@ class SaveJobItems:
     those that cannot be paid for end `failed`.
     """
 
-    def __init__(self, uow: UnitOfWork, run: WaterfallRun, clock: Clock, ids: IdGenerator) -> None:
-        self._uow, self._run, self._clock, self._ids = uow, run, clock, ids
+    def __init__(
+        self, uow: UnitOfWork, run: WaterfallRun, clock: Clock, ids: IdGenerator, metrics: Metrics = NO_METRICS
+    ) -> None:
+        self._uow, self._run, self._clock, self._ids, self._metrics = uow, run, clock, ids, metrics
 
     async def __call__(self, outcomes: list[ItemOutcome]) -> list[JobItem]:
         try:
@@ -137,8 +140,14 @@ class SaveJobItems:
             await uow.events.add(
                 [self._enriched(outcomes[0].work.job, record, result) for record, result in kept if result.found]
             )
-            await self._run.settle(uow, [result for _, result in kept])  # last: the account stays locked until commit
+            # last: the account stays locked until commit
+            charged = await self._run.settle(uow, [result for _, result in kept])
             await uow.commit()
+        for item in done:
+            if item.position in fresh and item.outcome is not None:
+                self._metrics.job_record_done(item.outcome)
+        for entry in charged:
+            self._metrics.credits_moved(entry.kind, entry.amount)
         return done
 
     def _enriched(self, job: Job, record: Record, result: WaterfallResult) -> Event:

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.credits import CreditRequest, EntryKind
+from domain.credits import CreditRequest, EntryKind, LedgerEntry
 from domain.errors import NotFound
 from domain.events import Event, EventType
 from domain.jobs import Job, JobStatus, final_status
+from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
@@ -36,26 +37,39 @@ class FinishJob:
     to the outbox in the same transaction.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
-        self._uow, self._clock, self._ids = uow, clock, ids
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, metrics: Metrics = NO_METRICS) -> None:
+        self._uow, self._clock, self._ids, self._metrics = uow, clock, ids, metrics
 
     async def __call__(self, cmd: FinishJobCommand) -> Job:
         async with self._uow as uow:
             job = await uow.jobs.get_for_update(cmd.workspace_id, cmd.job_id)
             if job is None:
                 raise NotFound("job not found")
-            if not job.status.finished:
-                await settle(uow, job, at=self._clock.now(), ids=self._ids, error=cmd.error)
-                await uow.commit()
+            if job.status.finished:
+                return job
+            release = await settle(uow, job, at=self._clock.now(), ids=self._ids, error=cmd.error)
+            await uow.commit()
+        count_finished(self._metrics, job, release)
         return job
 
 
-async def settle(uow: UnitOfWork, job: Job, *, at: datetime, ids: IdGenerator, error: str | None = None) -> None:
-    """Finish a locked, unfinished job inside the caller's unit of work."""
+def count_finished(metrics: Metrics, job: Job, release: LedgerEntry | None) -> None:
+    """Tell `metrics` about a job `settle` finished, once that is committed."""
+    metrics.job_finished(job.status)
+    if release is not None:
+        metrics.credits_moved(release.kind, release.amount)
+
+
+async def settle(
+    uow: UnitOfWork, job: Job, *, at: datetime, ids: IdGenerator, error: str | None = None
+) -> LedgerEntry | None:
+    """Finish a locked, unfinished job inside the caller's unit of work; the release it posted, if it did."""
     progress = await uow.jobs.progress(job.workspace_id, job.id)
     assert progress is not None
     released = 0
+    release: LedgerEntry | None = None
     if job.reservation_id is not None:
+        release_id = ids.new_id()
         entry = await uow.credits.post(
             CreditRequest(
                 workspace_id=job.workspace_id,
@@ -65,10 +79,11 @@ async def settle(uow: UnitOfWork, job: Job, *, at: datetime, ids: IdGenerator, e
                 reason="enrichment job finished",
                 reservation_id=job.reservation_id,
             ),
-            entry_id=ids.new_id(),
+            entry_id=release_id,
             at=at,
         )
         released = entry.amount
+        release = entry if entry.id == release_id else None
     job.status = final_status(progress, cancelled=job.cancel_requested)
     job.final_progress = progress
     job.credits_spent = job.credits_reserved - released
@@ -97,3 +112,4 @@ async def settle(uow: UnitOfWork, job: Job, *, at: datetime, ids: IdGenerator, e
             )
         ]
     )
+    return release

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from application.access import authorize
 from application.credit.low_credits import alert_if_low
-from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LowCreditPolicy
+from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
 from domain.enrichment import EntityKind
 from domain.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from domain.jobs import MAX_JOB_RECORDS, Job, JobStatus, check_job_fields, record_ceiling, wanted_for
@@ -16,6 +16,7 @@ from domain.provider_registry import provider_order
 from domain.record_inputs import check_identifying, clean_inputs
 from domain.records import Record, RecordStatus
 from ports.jobs import JobOrchestrator, JobReader
+from ports.metrics import NO_METRICS, Metrics
 from ports.readers import WorkspaceReader
 from ports.records import RecordReader
 from ports.system import Clock, IdGenerator
@@ -61,10 +62,12 @@ class SubmitJob:
         clock: Clock,
         ids: IdGenerator,
         low_credits: LowCreditPolicy = NEVER_LOW,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._workspaces, self._records, self._jobs, self._uow = workspaces, records, jobs, uow
         self._orchestrator, self._clock, self._ids = orchestrator, clock, ids
         self._low_credits = low_credits
+        self._metrics = metrics
 
     async def __call__(self, cmd: SubmitJobCommand) -> Job:
         await authorize(self._workspaces, cmd.workspace_id, cmd.actor_id, Action.JOBS_RUN)
@@ -90,6 +93,7 @@ class SubmitJob:
             fingerprint=fingerprint,
             created_at=self._clock.now(),
         )
+        reserve: LedgerEntry | None = None  # posted now (not a replay)
         try:
             async with self._uow as uow:
                 if new:
@@ -110,6 +114,7 @@ class SubmitJob:
                         at=job.created_at,
                     )
                     if entry.id == reserve_id:
+                        reserve = entry
                         await alert_if_low(uow, self._low_credits, self._ids, entry)
                 await uow.jobs.add(job, [r.id for r in records])
                 await uow.commit()
@@ -118,6 +123,9 @@ class SubmitJob:
             if cmd.idempotency_key and (first := await self._replay(cmd, fingerprint)):
                 return first
             raise
+        self._metrics.job_submitted()
+        if reserve is not None:
+            self._metrics.credits_moved(reserve.kind, reserve.amount)
         await self._orchestrator.start(cmd.workspace_id, job.id)
         return job
 

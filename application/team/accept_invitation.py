@@ -3,8 +3,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.caching import forget_roles
 from domain.errors import Conflict, NotFound, Unauthorized
 from domain.workspaces import Membership, WorkspaceView
+from ports.cache import Cache
 from ports.security import SecretTokens
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork
@@ -21,13 +23,14 @@ class AcceptInvitation:
 
     Rules: the token is single use and expires; only the user whose email it
     was sent to may accept (`Forbidden`); someone already a member gets
-    `Conflict`; unknown tokens are `NotFound`.
+    `Conflict`; unknown tokens are `NotFound`. The new member has access from the next request on.
     """
 
-    def __init__(self, uow: UnitOfWork, tokens: SecretTokens, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, tokens: SecretTokens, clock: Clock, cache: Cache) -> None:
         self._uow = uow
         self._tokens = tokens
         self._clock = clock
+        self._cache = cache
 
     async def __call__(self, cmd: AcceptInvitationCommand) -> WorkspaceView:
         now = self._clock.now()
@@ -49,6 +52,7 @@ class AcceptInvitation:
             )
             await uow.invitations.save(invitation)
             await uow.commit()
+        await forget_roles(self._cache, workspace.id, [user.id])  # "not a member" may be cached
         return WorkspaceView(
             id=workspace.id, name=workspace.name, role=invitation.role, created_at=workspace.created_at
         )

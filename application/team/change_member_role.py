@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
+from application.caching import forget_roles
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.permissions import Action, Role, can_change_role
 from domain.workspaces import MemberView
+from ports.cache import Cache
 from ports.unit_of_work import UnitOfWork
 
 
@@ -23,11 +25,12 @@ class ChangeMemberRole:
 
     Rules: admins manage members below admin and grant roles below admin;
     owners manage everyone and may promote to admin or owner; the last owner
-    can never be demoted (`Conflict`).
+    can never be demoted (`Conflict`). The new role applies from the next request on.
     """
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, cache: Cache) -> None:
         self._uow = uow
+        self._cache = cache
 
     async def __call__(self, cmd: ChangeMemberRoleCommand) -> MemberView:
         async with self._uow as uow:
@@ -44,6 +47,7 @@ class ChangeMemberRole:
             member.role = cmd.role
             await uow.memberships.update(member)
             await uow.commit()
+        await forget_roles(self._cache, cmd.workspace_id, [cmd.user_id])
         return MemberView(
             user_id=user.id, email=user.email, name=user.name, role=member.role, joined_at=member.created_at
         )

@@ -4,8 +4,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
+from application.caching import forget_roles
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.permissions import Action, Role, can_manage_member
+from ports.cache import Cache
 from ports.unit_of_work import UnitOfWork
 
 
@@ -20,11 +22,13 @@ class RemoveMember:
     """Remove a member, or leave a workspace.
 
     Rules: anyone may leave; admins remove members below admin; owners remove
-    anyone; the last owner can never be removed (`Conflict`).
+    anyone; the last owner can never be removed (`Conflict`). A removed member loses access
+    from the next request on.
     """
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, cache: Cache) -> None:
         self._uow = uow
+        self._cache = cache
 
     async def __call__(self, cmd: RemoveMemberCommand) -> None:
         leaving = cmd.actor_id == cmd.user_id
@@ -40,3 +44,4 @@ class RemoveMember:
                 raise Conflict("the last owner cannot be removed")
             await uow.memberships.remove(cmd.workspace_id, cmd.user_id)
             await uow.commit()
+        await forget_roles(self._cache, cmd.workspace_id, [cmd.user_id])

@@ -14,12 +14,14 @@ from domain.webhooks import (
     WebhookPolicy,
     WebhookSubscription,
 )
+from ports.metrics import NO_METRICS, Metrics
 from ports.secret_box import SecretBox
 from ports.system import Clock, IdGenerator, Jitter
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader, WebhookSender
 
 INACTIVE = "the webhook is inactive"
+OUTCOME = {DeliveryStatus.SUCCEEDED: "succeeded", DeliveryStatus.DEAD_LETTERED: "dead_lettered"}
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -61,10 +63,11 @@ class DeliverDueWebhooks:
 
     def __init__(
         self, uow: UnitOfWork, webhooks: WebhookReader, sender: WebhookSender, box: SecretBox,
-        policy: WebhookPolicy, clock: Clock, ids: IdGenerator, jitter: Jitter,
+        policy: WebhookPolicy, clock: Clock, ids: IdGenerator, jitter: Jitter, metrics: Metrics = NO_METRICS,
     ) -> None:  # fmt: skip
         self._uow, self._webhooks, self._sender, self._box = uow, webhooks, sender, box
         self._policy, self._clock, self._ids, self._jitter = policy, clock, ids, jitter
+        self._metrics = metrics
 
     async def __call__(self, limit: int) -> DeliveryRound:
         claimed = await self.claim(limit)
@@ -105,6 +108,7 @@ class DeliverDueWebhooks:
         succeeded = 0
         failures: list[Delivery] = []
         disabled: list[UUID] = []
+        given_up = 0  # pending deliveries of the webhooks this round disabled
         by_lease: dict[UUID, list[Delivery]] = defaultdict(list)
         for result in results:
             by_lease[result.lease_id].append(result.delivery)
@@ -135,7 +139,8 @@ class DeliverDueWebhooks:
                 await uow.webhooks.save(webhooks[webhook_id])
             for webhook_id in disabled:
                 webhook = webhooks[webhook_id]
-                await uow.deliveries.dead_letter_pending(webhook_id, f"{INACTIVE}: {webhook.disabled_reason}", now)
+                reason = f"{INACTIVE}: {webhook.disabled_reason}"
+                given_up += await uow.deliveries.dead_letter_pending(webhook_id, reason, now)
                 await uow.audit.add(
                     webhook.audit_entry(
                         entry_id=self._ids.new_id(),
@@ -146,9 +151,20 @@ class DeliverDueWebhooks:
                     )
                 )
             await uow.commit()
+        self._count([r for r in results if r.delivery.id in saved], given_up)
         return DeliveryRound(
             claimed=len(results) if claimed is None else claimed,
             succeeded=succeeded,
             failures=failures,
             disabled=disabled,
         )
+
+    def _count(self, saved: list[Attempted], given_up: int) -> None:
+        """Tell metrics what was recorded (after the commit): each attempt, and each delivery dead-lettered
+        without one (its webhook inactive, or disabled now)."""
+        for result in saved:
+            delivery = result.delivery
+            outcome = OUTCOME.get(delivery.status, "failed")  # failed: pending again, for a retry
+            self._metrics.webhook_delivery(outcome, delivery.last_latency_ms if result.tried else None)
+        for _ in range(given_up):
+            self._metrics.webhook_delivery("dead_lettered", None)

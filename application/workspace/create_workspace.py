@@ -6,6 +6,7 @@ from uuid import UUID
 from domain.credits import CreditRequest, EntryKind
 from domain.permissions import Role
 from domain.workspaces import Membership, Workspace, WorkspaceView, clean_workspace_name
+from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
@@ -25,11 +26,14 @@ class CreateWorkspace:
     """Create a workspace: in one transaction its owner membership (the
     creator), its credit account and its starter credits."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, policy: CreditPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, ids: IdGenerator, policy: CreditPolicy, metrics: Metrics = NO_METRICS
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._policy = policy
+        self._metrics = metrics
 
     async def __call__(self, cmd: CreateWorkspaceCommand) -> WorkspaceView:
         now = self._clock.now()
@@ -53,4 +57,6 @@ class CreateWorkspace:
                 )
                 await uow.credits.post(starter, entry_id=self._ids.new_id(), at=now)
             await uow.commit()
+        if self._policy.starter_credits:
+            self._metrics.credits_moved(EntryKind.GRANT, self._policy.starter_credits)
         return WorkspaceView(id=workspace.id, name=workspace.name, role=Role.OWNER, created_at=now)

@@ -4,7 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
+from application.caching import forget_roles
 from domain.permissions import Action
+from ports.cache import Cache
 from ports.unit_of_work import UnitOfWork
 
 
@@ -15,13 +17,20 @@ class DeleteWorkspaceCommand:
 
 
 class DeleteWorkspace:
-    """Delete a workspace with everything in it. Rules: owners only."""
+    """Delete a workspace with everything in it.
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    Rules: owners only. Its members lose access from the next request on: the workspace is
+    locked first (no one joins meanwhile), and every member's cached role is forgotten.
+    """
+
+    def __init__(self, uow: UnitOfWork, cache: Cache) -> None:
         self._uow = uow
+        self._cache = cache
 
     async def __call__(self, cmd: DeleteWorkspaceCommand) -> None:
         async with self._uow as uow:
-            await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.WORKSPACE_DELETE)
+            await authorize_in(uow, cmd.workspace_id, cmd.actor_id, Action.WORKSPACE_DELETE, team_change=True)
+            members = await uow.memberships.member_ids(cmd.workspace_id)
             await uow.workspaces.delete(cmd.workspace_id)
             await uow.commit()
+        await forget_roles(self._cache, cmd.workspace_id, members)

@@ -19,6 +19,7 @@ from entrypoints.http.controllers.credits import CreditController
 from entrypoints.http.controllers.enrichment import EnrichmentController, ProviderController
 from entrypoints.http.controllers.invitations import InvitationAcceptController, InvitationController
 from entrypoints.http.controllers.jobs import JobController
+from entrypoints.http.controllers.metrics import MetricsController
 from entrypoints.http.controllers.ops import OpsController
 from entrypoints.http.controllers.records import RecordController
 from entrypoints.http.controllers.team import TeamController
@@ -26,7 +27,10 @@ from entrypoints.http.controllers.webhooks import WebhookController
 from entrypoints.http.controllers.workspaces import WorkspaceController
 from entrypoints.http.edge import finished
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.metrics import measured
+from entrypoints.http.rate_limits import RateLimitMiddleware
 from entrypoints.http.strict_body import reject_loose_json
+from entrypoints.http.tracing import API_UNTRACED, request_tracing
 from entrypoints.ioc import build_container
 from entrypoints.worker.inline import InlineOrchestrator
 from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
@@ -55,8 +59,10 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
 
     api = Router(
         path="/api/v1",
+        middleware=[RateLimitMiddleware],
         route_handlers=[
             OpsController,
+            MetricsController,
             AuthController,
             WorkspaceController,
             TeamController,
@@ -90,5 +96,6 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         ),
         debug=False,
         logging_config=None,
+        plugins=request_tracing(API_UNTRACED),
     )
-    return finished(app, di)
+    return measured(finished(app, di), di)

@@ -17,6 +17,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from adapters.telemetry.logging import redact
 from entrypoints.http.envelope import request_id_var
 from entrypoints.http.errors import document_errors
+from entrypoints.http.options import allow_every_method
+from entrypoints.http.strict_body import document_strict_bodies
 
 log = structlog.get_logger("cascade.http")
 
@@ -32,8 +34,10 @@ _LOGGED_HEADERS = {b"authorization", b"cookie", b"x-service-key", b"user-agent",
 
 
 def finished(app: Litestar, container: AsyncContainer) -> Litestar:
-    """What every Cascade app gets last: its errors documented, the container, the edge middleware outside."""
+    """What every Cascade app gets last: errors and closed bodies documented, a full `Allow`, DI, the edge outside."""
     document_errors(app)
+    document_strict_bodies(app)
+    allow_every_method(app)
     setup_dishka(container, app)
     app.asgi_handler = EdgeMiddleware(app.asgi_handler)
     return app

@@ -11,10 +11,13 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from domain.errors import DomainError, Forbidden, RateLimited, Unauthorized
+from domain.errors import DomainError, Forbidden, RateLimited, ServiceKeyRefused, Unauthorized
+from entrypoints.http.auth import known_principal
 from entrypoints.http.envelope import ErrorDetailOut, ErrorEnvelope, failure
+from entrypoints.http.rate_limits import route_group
 
 log = structlog.get_logger("cascade.http")
+SERVICE_KEY = "x-service-key"
 
 STATUS_BY_CODE: dict[str, int] = {
     "VALIDATION_FAILED": 422,
@@ -59,14 +62,36 @@ def _respond(
 
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    if isinstance(exc, Unauthorized | Forbidden):
+    if isinstance(exc, ServiceKeyRefused):
+        _security_event(request, "service_key_failure", exc.message, presented=bool(request.headers.get(SERVICE_KEY)))
+    elif isinstance(exc, Unauthorized | Forbidden):
         _security_event(request, "auth_failure" if isinstance(exc, Unauthorized) else "authz_failure", exc.message)
     details = [ErrorDetailOut(field=d.field, message=d.message) for d in exc.details]
-    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+    headers = _rate_limited(request, exc) if isinstance(exc, RateLimited) else None
     return _respond(STATUS_BY_CODE.get(exc.code, 500), exc.code, exc.message, details, headers)
 
 
-def _security_event(request: Request[Any, Any, Any], kind: str, reason: str) -> None:
+def _rate_limited(request: Request[Any, Any, Any], exc: RateLimited) -> dict[str, str]:
+    """A refusal is a security event; its answer says when to come back and, when known, the budget spent."""
+    group = route_group(request.route_handler, request.method)
+    principal = known_principal(request)
+    workspace_id = request.path_params.get("workspace_id")
+    _security_event(
+        request,
+        "rate_limit_hit",
+        exc.message,
+        group=group[0].value if group else None,
+        user_id=str(principal.user_id) if principal else None,
+        workspace_id=str(workspace_id) if workspace_id else None,
+    )
+    headers = {"Retry-After": str(exc.retry_after_seconds)}
+    if exc.limit is not None:
+        wait = str(exc.retry_after_seconds)
+        headers |= {"RateLimit-Limit": str(exc.limit), "RateLimit-Remaining": "0", "RateLimit-Reset": wait}
+    return headers
+
+
+def _security_event(request: Request[Any, Any, Any], kind: str, reason: str, **context: str | bool | None) -> None:
     """A fixed, structured line for the security team: what was refused where, never a credential."""
     log.warning(
         "security_event",
@@ -75,6 +100,7 @@ def _security_event(request: Request[Any, Any, Any], kind: str, reason: str) -> 
         method=request.method,
         path=request.url.path,
         client=request.client.host if request.client else None,
+        **context,
     )
 
 
@@ -126,6 +152,12 @@ _ERROR_DESCRIPTIONS: dict[int, str] = {
     429: "rate limited; see Retry-After",
     500: "internal error",
     503: "a required dependency is unavailable",
+}
+
+
+# Routes that may spend more credits than the workspace has available say so with `responses=SPENDS_CREDITS`.
+SPENDS_CREDITS: dict[int, ResponseSpec] = {
+    402: ResponseSpec(ErrorEnvelope, description="not enough credits available (INSUFFICIENT_CREDITS)")
 }
 
 

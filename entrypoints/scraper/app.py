@@ -17,13 +17,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import Parameter
 
 from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
-from domain.errors import NotFound, Unauthorized, ValidationFailed
+from domain.errors import NotFound, ServiceKeyRefused, ValidationFailed
 from domain.scraping import Render, ScrapeLimits
 from entrypoints.config import Settings, service_keys
 from entrypoints.http.edge import finished
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
+from entrypoints.http.tracing import SCRAPER_UNTRACED, request_tracing
 from entrypoints.scraper.ioc import ExtractorRegistry, build_scraper_container
 from entrypoints.scraper.jobs import ScrapeJobs
 from entrypoints.scraper.schemas import (
@@ -46,12 +47,8 @@ def _key_guard(keys: list[str]) -> Any:
         given = request.headers.get("x-service-key", "")
         # every key compared, each in constant time: neither the match nor its position leaks
         matches = [hmac.compare_digest(given.encode(), key) for key in encoded]
-        if not given or not any(matches):
-            log.warning(
-                "security_event", kind="service_key_failure", path=request.url.path, presented=bool(given),
-                client=request.client.host if request.client else None,
-            )  # fmt: skip
-            raise Unauthorized("missing or wrong X-Service-Key")
+        if not given or not any(matches):  # the error handler logs the security event, never the key
+            raise ServiceKeyRefused("missing or wrong X-Service-Key")
         return given
 
     return Provide(service_key)
@@ -154,5 +151,6 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
         ),
         debug=False,
         logging_config=None,
+        plugins=request_tracing(SCRAPER_UNTRACED),
     )
     return finished(app, di)

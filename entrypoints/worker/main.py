@@ -6,13 +6,16 @@ import asyncio
 import signal
 
 import structlog
+from prometheus_client import CollectorRegistry
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters.telemetry.tracing import temporal_interceptors
 from entrypoints.config import ConfigError, Settings
 from entrypoints.ioc import build_container
 from entrypoints.worker.activities import JobActivities
 from entrypoints.worker.job_runner import JobRunner
+from entrypoints.worker.metrics_server import serve_metrics
 from entrypoints.worker.webhook_activities import WebhookActivities, ensure_dispatching
 from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
 from entrypoints.worker.workflows import EnrichmentJobWorkflow, WebhookDispatchWorkflow
@@ -28,6 +31,7 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    stop_metrics = serve_metrics(settings, await container.get(CollectorRegistry))
     try:
         runner = await container.get(JobRunner)
         activities = JobActivities(
@@ -39,7 +43,10 @@ async def run_worker(settings: Settings) -> None:
             await container.get(WebhookDispatcher),
             heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
         )
-        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        # The worker inherits the client's interceptors: workflows and activities continue the caller's trace.
+        client = await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace, interceptors=temporal_interceptors()
+        )
         worker = Worker(
             client,
             task_queue=settings.temporal_task_queue,
@@ -58,4 +65,5 @@ async def run_worker(settings: Settings) -> None:
             await stop.wait()
             log.info("worker_stopping")
     finally:
+        stop_metrics()
         await container.close()

@@ -225,6 +225,29 @@ async def test_memberships_count_owners_update_and_remove(backend: Backend) -> N
         assert await uow.memberships.get(elsewhere.id, cid.id) is not None
 
 
+async def test_memberships_member_ids_are_the_workspaces_members_in_joining_order(backend: Backend) -> None:
+    ann, bob, cid = new_user(), new_user(), new_user()
+    workspace, elsewhere = new_workspace(ann), new_workspace(cid)
+    start = utc_now()
+    await persist(
+        backend,
+        ann,
+        bob,
+        cid,
+        workspace,
+        elsewhere,
+        new_membership(workspace, cid, Role.VIEWER, joined_at=start + timedelta(seconds=2)),
+        new_membership(workspace, ann, Role.OWNER, joined_at=start),
+        new_membership(workspace, bob, Role.MEMBER, joined_at=start + timedelta(seconds=1)),
+        new_membership(elsewhere, cid, Role.OWNER),
+    )
+
+    async with backend.uow() as uow:
+        assert await uow.memberships.member_ids(workspace.id) == [ann.id, bob.id, cid.id]
+        assert await uow.memberships.member_ids(elsewhere.id) == [cid.id]
+        assert await uow.memberships.member_ids(uuid4()) == []
+
+
 async def test_memberships_update_of_a_non_member_creates_nothing(backend: Backend) -> None:
     owner, outsider = new_user(), new_user()
     workspace = new_workspace(owner)

@@ -44,7 +44,9 @@ async def test_r10_postgres_restarted_mid_load_answers_503_then_recovers_and_los
     postgres: EmbeddedPostgres,
 ) -> None:
     await migrate(postgres.url, MIGRATIONS)
-    settings = test_settings(profile="local", database_url=postgres.url, database_pool_timeout=1.0)
+    # Six writers as fast as they can go: a load test, not a client the write limits are for.
+    unlimited_writes = {"rate_limit_writes_per_minute": 1_000_000, "rate_limit_workspace_writes_per_minute": 1_000_000}
+    settings = test_settings(profile="local", database_url=postgres.url, database_pool_timeout=1.0, **unlimited_writes)
     with serve(create_app(settings), path="/api/v1") as api:
         async with httpx.AsyncClient(base_url=api, timeout=20) as client:
             token = await _owner(client)

@@ -17,6 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.jwt_issuer import JwtAccessTokenIssuer
 from adapters.crypto.secret_tokens import Sha256SecretTokens
+from adapters.memory.cache import MemoryCache
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.memory.readers import MemoryUserReader
 from adapters.memory.store import MemoryStore
@@ -144,7 +145,7 @@ class RefreshFamilies(RuleBasedStateMachine):
         policy = LoginPolicy(attempts_per_email=1_000_000, attempts_per_ip=1_000_000)
         self.login_user = LoginUser(MemoryUserReader(store), self.uow, hasher, sessions, MemoryRateLimiter(), policy)
         self.refresh_session = RefreshSession(self.uow, self.tokens, sessions, clock)
-        self.logout_user = LogoutUser(self.uow, self.tokens, clock)
+        self.logout_user = LogoutUser(self.uow, self.tokens, clock, MemoryCache())
 
         # every token handed out -> its family, in the order handed out: tokens are random, and
         # hypothesis needs the same draws to pick the same logical token on every replay

@@ -32,6 +32,8 @@ def test_values_are_decoded_from_strings() -> None:
         ({"CASCADE_MAX_JSON_BODY_BYTES": "-1"}, "CASCADE_MAX_JSON_BODY_BYTES"),
         ({"CASCADE_DATABASE_POOL_MIN": "20", "CASCADE_DATABASE_POOL_MAX": "5"}, "CASCADE_DATABASE_POOL_MIN"),
         ({"CASCADE_PORTT": "1"}, "CASCADE_PORTT"),
+        ({"CASCADE_RATE_LIMIT_READS_PER_MINUTE": "0"}, "CASCADE_RATE_LIMIT_READS_PER_MINUTE"),
+        ({"CASCADE_RATE_LIMIT_WORKSPACE_JOBS_PER_MINUTE": "many"}, "CASCADE_RATE_LIMIT_WORKSPACE_JOBS_PER_MINUTE"),
     ],
 )
 def test_a_bad_value_names_its_variable(env: dict[str, str], variable: str) -> None:

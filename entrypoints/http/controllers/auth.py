@@ -14,9 +14,11 @@ from application.auth.logout_user import LogoutUser, LogoutUserCommand
 from application.auth.refresh_session import RefreshSession, RefreshSessionCommand
 from application.auth.register_user import RegisterUser, RegisterUserCommand
 from application.auth.session_issuer import AuthSession
+from application.limits.throttle_request import RouteGroup
 from domain.identity import User
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.rate_limits import GROUP_OPT
 
 
 class RegisterRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -72,6 +74,7 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
     cache_control = CacheControlHeader(no_store=True)
+    opt = {GROUP_OPT: RouteGroup.AUTH.value}  # limited per IP (and per user once signed in)
 
     @post("/register", status_code=201, summary="Create an account and log in")
     @inject

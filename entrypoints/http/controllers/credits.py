@@ -25,6 +25,7 @@ IdempotencyKey = Annotated[
     str | None,
     Parameter(
         header="Idempotency-Key",
+        required=True,
         min_length=1,
         max_length=MAX_IDEMPOTENCY_KEY_LENGTH - len(KEY_PREFIX),
         description="required; a replay returns the first answer, other content under the same key is a 409",

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get, post
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import Parameter
 
 from application.enrichment.enrich_record import EnrichRecord, EnrichRecordCommand
@@ -16,20 +18,40 @@ from domain.waterfall import Attempt
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.record_schemas import Inputs, KindName, RecordOut, record_out
 from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.errors import SPENDS_CREDITS
 from ports.circuit_breaker import CircuitBreaker
 
-# Names are checked against the record's kind and the registry by the use case.
+# Names are checked against the record's kind and the registry by the use case, which says what is wrong;
+# the OpenAPI document lists the names (Litestar drops constraints on list items, so they are given whole).
 FieldName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 ProviderName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+FIELD_NAMES = sorted(set(PERSON_FIELDS) | set(COMPANY_FIELDS))
+
+
+def names_schema(names: Iterable[str], what: str) -> dict[str, Any]:
+    """`extra_json_schema` of a list of names: its items, documented as one of `names`."""
+    items = Schema(type=OpenAPIType.STRING, enum=sorted(names), description=what)
+    return {"extra": {"items": items}}
+
+
+FIELDS_DOC = names_schema(FIELD_NAMES, "a field the record's kind has")
+PROVIDERS_DOC = names_schema(DEFAULT_ORDER, "a provider, each once")
 
 
 class EnrichRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    fields: Annotated[list[FieldName], msgspec.Meta(min_length=1, max_length=len(PERSON_FIELDS) + len(COMPANY_FIELDS))]
+    fields: Annotated[
+        list[FieldName],
+        msgspec.Meta(min_length=1, max_length=len(PERSON_FIELDS) + len(COMPANY_FIELDS), extra_json_schema=FIELDS_DOC),
+    ]
     record_id: UUID | None = None
     kind: KindName | None = None
     inputs: Inputs | None = None
-    providers: Annotated[list[ProviderName], msgspec.Meta(max_length=len(DEFAULT_ORDER))] | None = None
-    max_credits: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+    providers: (
+        Annotated[list[ProviderName], msgspec.Meta(max_length=len(DEFAULT_ORDER), extra_json_schema=PROVIDERS_DOC)]
+        | None
+    ) = None
+    # Litestar documents no `minimum` for a bound of 0 in a union: it is given whole.
+    max_credits: Annotated[int, msgspec.Meta(ge=0, le=1000, extra_json_schema={"extra": {"minimum": 0}})] | None = None
 
 
 class AttemptOut(msgspec.Struct, rename="camel"):
@@ -116,7 +138,12 @@ class EnrichmentController(Controller):
     dependencies = AUTHENTICATED
     security = BEARER
 
-    @post("/enrich", status_code=200, summary="Enrich one record now through the waterfall (member+)")
+    @post(
+        "/enrich",
+        status_code=200,
+        summary="Enrich one record now through the waterfall (member+)",
+        responses=SPENDS_CREDITS,
+    )
     @inject
     async def enrich(
         self,

@@ -20,16 +20,19 @@ from application.job.job_view import JobView
 from application.job.list_job_results import ListJobResults, ListJobResultsQuery
 from application.job.list_jobs import ListJobs, ListJobsQuery
 from application.job.submit_job import NewRecord, SubmitJob, SubmitJobCommand
+from application.limits.throttle_request import RouteGroup
 from domain.credits import MAX_IDEMPOTENCY_KEY_LENGTH
 from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
 from domain.jobs import MAX_JOB_RECORDS
 from domain.pagination import Page, PageRequest
 from domain.provider_registry import DEFAULT_ORDER
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
-from entrypoints.http.controllers.enrichment import FieldName, ProviderName
+from entrypoints.http.controllers.enrichment import FIELDS_DOC, PROVIDERS_DOC, FieldName, ProviderName
 from entrypoints.http.controllers.record_schemas import RecordOut, RecordRequest, record_out
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, PageMeta, ok, ok_page, request_id_var
+from entrypoints.http.errors import SPENDS_CREDITS
+from entrypoints.http.rate_limits import GROUP_OPT
 
 EVENTS_POLL_SECONDS = 0.5
 EVENTS_KEEPALIVE_SECONDS = 15.0
@@ -37,11 +40,17 @@ EVENTS_KEEPALIVE_SECONDS = 15.0
 
 class JobRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     fields: Annotated[
-        list[FieldName], msgspec.Meta(min_length=1, max_length=len(set(PERSON_FIELDS) | set(COMPANY_FIELDS)))
+        list[FieldName],
+        msgspec.Meta(
+            min_length=1, max_length=len(set(PERSON_FIELDS) | set(COMPANY_FIELDS)), extra_json_schema=FIELDS_DOC
+        ),
     ]
     records: Annotated[list[RecordRequest], msgspec.Meta(min_length=1, max_length=MAX_JOB_RECORDS)] | None = None
     record_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=MAX_JOB_RECORDS)] | None = None
-    providers: Annotated[list[ProviderName], msgspec.Meta(max_length=len(DEFAULT_ORDER))] | None = None
+    providers: (
+        Annotated[list[ProviderName], msgspec.Meta(max_length=len(DEFAULT_ORDER), extra_json_schema=PROVIDERS_DOC)]
+        | None
+    ) = None
 
 
 class ProgressOut(msgspec.Struct, rename="camel"):
@@ -128,6 +137,8 @@ class JobController(Controller):
         "/",
         status_code=202,
         summary="Enrich up to 10,000 records in the background; the most it can cost is reserved now (member+)",
+        responses=SPENDS_CREDITS,
+        opt={GROUP_OPT: RouteGroup.JOBS.value},
     )
     @inject
     async def submit(

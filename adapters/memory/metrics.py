@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections import Counter
+
+from domain.circuit_breaker import Circuit
+from domain.credits import EntryKind
+from domain.jobs import JobStatus
+
+
+class MemoryMetrics:
+    """Remembers what it was told, for tests to read: `counts` by event and labels, `credits` by kind."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, ...]] = Counter()
+        self.credits: Counter[str] = Counter()
+        self.circuits: dict[str, Circuit] = {}
+
+    def provider_attempt(self, provider: str, outcome: str, latency_ms: float | None) -> None:
+        self.counts["provider_attempt", provider, outcome] += 1
+
+    def lookup_cache(self, provider: str, *, hit: bool) -> None:
+        self.counts["lookup_cache", provider, "hit" if hit else "miss"] += 1
+
+    def credits_moved(self, kind: EntryKind, amount: int) -> None:
+        self.credits[kind.value] += amount
+
+    def job_submitted(self) -> None:
+        self.counts["job_submitted",] += 1
+
+    def job_finished(self, status: JobStatus) -> None:
+        self.counts["job_finished", status.value] += 1
+
+    def job_record_done(self, outcome: str) -> None:
+        self.counts["job_record_done", outcome] += 1
+
+    def circuit_state(self, provider: str, circuit: Circuit) -> None:
+        self.circuits[provider] = circuit
+
+    def webhook_delivery(self, outcome: str, latency_ms: float | None) -> None:
+        self.counts["webhook_delivery", outcome] += 1

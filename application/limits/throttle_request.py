@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from domain.errors import RateLimited
+from ports.rate_limit import RateDecision, RateLimiter
+from ports.readers import WorkspaceReader
+
+
+class RouteGroup(StrEnum):
+    AUTH = "auth"  # the /auth routes
+    READS = "reads"  # GET
+    WRITES = "writes"  # POST, PATCH, PUT, DELETE
+    JOBS = "jobs"  # job submission
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class Budget:
+    """Requests a window allows one caller (a user, or an IP before sign-in) and one workspace."""
+
+    per_caller: int
+    per_workspace: int
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class RequestLimits:
+    budgets: Mapping[RouteGroup, Budget]
+    window_seconds: int = 60
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class ThrottleRequestCommand:
+    group: RouteGroup
+    client_ip: str
+    user_id: UUID | None = None
+    workspace_id: UUID | None = None
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class Allowance:
+    """What is left of the tightest budget a request drew on, and when it is whole again."""
+
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+
+class ThrottleRequest:
+    """Count one API request against every budget it draws on; refuse it when one is spent.
+
+    Rules: a request draws on its route group's budget for its user; the /auth routes draw on
+    their client IP's as well (and only on it before sign-in). A request naming a workspace
+    also draws on that workspace's budget, which all its members share, but only when its user
+    is a member: someone else's requests are refused by the workspace anyway, and must not spend
+    its budget. Budgets are checked in that order and the first one spent refuses the request
+    (`RateLimited` with the wait and the budget's size) without charging the ones after it. The
+    answer is the tightest budget: the one with the least left (None when nothing was counted).
+    """
+
+    def __init__(self, limiter: RateLimiter, workspaces: WorkspaceReader, limits: RequestLimits) -> None:
+        self._limiter = limiter
+        self._workspaces = workspaces
+        self._limits = limits
+
+    async def __call__(self, cmd: ThrottleRequestCommand) -> Allowance | None:
+        budget = self._limits.budgets[cmd.group]
+        counted: list[RateDecision] = []
+        if cmd.group is RouteGroup.AUTH:
+            counted.append(await self._draw(cmd, f"ip:{cmd.client_ip}", budget.per_caller, "your address"))
+        if cmd.user_id is not None:
+            counted.append(await self._draw(cmd, f"user:{cmd.user_id}", budget.per_caller, "you"))
+            if cmd.workspace_id is not None and await self._member(cmd.workspace_id, cmd.user_id):
+                counted.append(
+                    await self._draw(cmd, f"workspace:{cmd.workspace_id}", budget.per_workspace, "this workspace")
+                )
+        if not counted:
+            return None
+        tightest = min(counted, key=lambda d: d.remaining)
+        return Allowance(limit=tightest.limit, remaining=tightest.remaining, reset_seconds=self._limits.window_seconds)
+
+    async def _member(self, workspace_id: UUID, user_id: UUID) -> bool:
+        return await self._workspaces.role_of(workspace_id, user_id) is not None
+
+    async def _draw(self, cmd: ThrottleRequestCommand, who: str, limit: int, whose: str) -> RateDecision:
+        window = self._limits.window_seconds
+        decision = await self._limiter.hit(f"api:{cmd.group}:{who}", limit=limit, window_seconds=window)
+        if not decision.allowed:
+            raise RateLimited(
+                decision.retry_after_seconds,
+                f"too many {cmd.group} requests: the limit for {whose} is {limit} per {window} seconds",
+                limit=limit,
+            )
+        return decision
