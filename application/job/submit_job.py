@@ -141,8 +141,10 @@ class SubmitJob:
         return first
 
     async def _job_records(self, cmd: SubmitJobCommand) -> tuple[list[Record], bool]:
-        if (cmd.records is None) == (cmd.record_ids is None):
+        if cmd.records is not None and cmd.record_ids is not None:
             raise _invalid("records", "give records or recordIds, not both")
+        if cmd.records is None and cmd.record_ids is None:
+            raise _invalid("records", "give records (new ones) or recordIds (stored ones)")
         count = len(cmd.records if cmd.records is not None else cmd.record_ids or [])
         if not 1 <= count <= MAX_JOB_RECORDS:
             raise _invalid("records", f"a job takes 1 to {MAX_JOB_RECORDS} records")

@@ -315,3 +315,22 @@ async def test_a_job_left_running_by_a_stopped_api_is_finished_when_it_starts_ag
             assert done["progress"]["enriched"] == 150
             assert done["creditsSpent"] == 150, "every record paid once, the resumed ones too"
             assert await balance(second, owner, workspace) == before - 150
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"fields": ["title"]}, "give records (new ones) or recordIds (stored ones)"),
+        (
+            {"records": crowd(1), "recordIds": ["018f0000-0000-7000-8000-000000000000"], "fields": ["title"]},
+            "give records or recordIds, not both",
+        ),
+    ],
+)
+async def test_a_job_without_records_or_with_both_kinds_says_which(
+    jobs_api: Any, body: dict[str, Any], says: str
+) -> None:
+    owner = await register(jobs_api)
+    workspace = await create_workspace(jobs_api, owner)
+    error = assert_error(await submit(jobs_api, owner, workspace, body), 422, "VALIDATION_FAILED")
+    assert [d["message"] for d in error["details"] if d["field"] == "records"] == [says]
