@@ -15,7 +15,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.telemetry.logging import redact
-from entrypoints.http.envelope import request_id_var
+from entrypoints.http.envelope import request_id_var, request_trace_var
 from entrypoints.http.errors import document_errors
 from entrypoints.http.options import allow_every_method
 from entrypoints.http.strict_body import document_strict_bodies
@@ -53,6 +53,7 @@ class EdgeMiddleware:
             return
         request_id = _request_id(scope)
         token = request_id_var.set(request_id)
+        trace_token = request_trace_var.set(None)
         started = time.perf_counter()
         status = 500
         rid_header = (b"x-request-id", request_id.encode())
@@ -69,6 +70,7 @@ class EdgeMiddleware:
                 await self._app(scope, receive, send_with_headers)
         finally:
             _access_log(scope, status, started)
+            request_trace_var.reset(trace_token)
             request_id_var.reset(token)
 
 
@@ -87,6 +89,7 @@ def _access_log(scope: Any, status: int, started: float) -> None:
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         "client": scope["client"][0] if scope.get("client") else None,
         "request_id": request_id_var.get(),
+        **(request_trace_var.get() or {}),  # the request span's, when it was traced
     }
     if status >= 500:
         log.error("request", **fields)

@@ -12,6 +12,8 @@ from domain.pagination import Page
 T = TypeVar("T")
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+# The request span's ids (hex), set when tracing traces the request, for the access-log line written after it.
+request_trace_var: ContextVar[dict[str, str] | None] = ContextVar("request_trace", default=None)
 
 
 class Meta(msgspec.Struct, rename="camel"):

@@ -11,7 +11,7 @@ from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from opentelemetry.trace import Span
 
 from adapters.telemetry.tracing import active_provider, scrub_query
-from entrypoints.http.envelope import request_id_var
+from entrypoints.http.envelope import request_id_var, request_trace_var
 
 API_UNTRACED = ["^/api/v1/(health|readiness|metrics)/?$"]
 SCRAPER_UNTRACED = ["^/health/?$"]
@@ -49,3 +49,5 @@ def _on_request(span: Span, scope: Any) -> None:
     scrub_query(span)
     if span.is_recording():  # the access-log line's id, to go from a log line to its trace
         span.set_attribute("cascade.request_id", request_id_var.get())
+        context = span.get_span_context()  # and the span's ids for that line, written once the span has ended
+        request_trace_var.set({"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"})

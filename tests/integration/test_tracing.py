@@ -125,6 +125,8 @@ async def test_log_lines_inside_a_span_carry_its_ids(
     request = server_span(spans, "GET /v1/extractors")
     assert lines["security_event"]["trace_id"] == f"{request.context.trace_id:032x}", "a handler's log line"
     assert lines["security_event"]["span_id"] == f"{request.context.span_id:016x}"
+    assert lines["request"]["trace_id"] == f"{request.context.trace_id:032x}", "the access-log line, written after"
+    assert lines["request"]["span_id"] == f"{request.context.span_id:016x}"
 
 
 async def test_otel_enabled_false_makes_no_provider_no_instrumentation_and_no_spans(
