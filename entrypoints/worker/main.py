@@ -19,6 +19,7 @@ from entrypoints.worker.metrics_server import serve_metrics
 from entrypoints.worker.webhook_activities import WebhookActivities, ensure_dispatching
 from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
 from entrypoints.worker.workflows import EnrichmentJobWorkflow, WebhookDispatchWorkflow
+from ports.metrics import Metrics
 
 log = structlog.get_logger("cascade.worker")
 
@@ -31,6 +32,7 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    await container.get(Metrics)  # every series exists (at zero) from the first scrape, not from its first event
     stop_metrics = serve_metrics(settings, await container.get(CollectorRegistry))
     try:
         runner = await container.get(JobRunner)
