@@ -32,6 +32,7 @@ class Received:
     headers: dict[str, str]  # lower-case names
     body: bytes
     at: float  # time.time() when it arrived
+    query: str = ""
 
     @property
     def delivery(self) -> str:
@@ -78,7 +79,8 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        arrived = Received(scope["method"], scope["path"], headers, b"".join(chunks), time.time())
+        query = scope.get("query_string", b"").decode("latin-1")
+        arrived = Received(scope["method"], scope["path"], headers, b"".join(chunks), time.time(), query)
         status, delay, reply = self.status, self.delay, self.reply
         with self._lock:
             self.received.append(arrived)

@@ -11,12 +11,10 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -29,18 +27,15 @@ from application.credit.grant_credits import GrantCredits, GrantCreditsCommand
 from domain.circuit_breaker import BreakerPolicy, Circuit
 from domain.errors import Forbidden, InsufficientCredits
 from domain.permissions import Role
-from entrypoints.http.app import create_app
 from entrypoints.local_services import free_port
 from entrypoints.worker.metrics_server import serve_metrics
 from tests.api import Account, create_workspace, register
 from tests.conftest import Backend, test_settings
-from tests.fakes.harness import KEYS, FakeProviders, running_fakes
-from tests.fakes.receiver import Receiver, running_receiver
+from tests.fakes.receiver import Receiver
 from tests.integration.test_credit_use_cases import IDS, create_world
-from tests.integration.test_http_enrichment import on_backend, provider_settings
 from tests.integration.test_http_jobs import crowd, finished, submit
 from tests.integration.test_temporal_jobs import worker_process
-from tests.integration.test_webhook_delivery import COMPRESSED, subscribe
+from tests.integration.test_webhook_delivery import subscribe
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 UUID_LIKE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
@@ -70,32 +65,6 @@ async def scrape(client: Any) -> Series:
     response = await client.get("/api/v1/metrics")
     assert response.status_code == 200, response.text
     return parse(response.text)
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[FakeProviders]:
-    with running_fakes(slow_seconds=3) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as running:
-        yield running
-
-
-@pytest.fixture(params=["memory", "postgres"])
-def metered_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dict[str, Any]:
-    keys = {"apollo": KEYS["apollo"], "hunter": KEYS["hunter"], "clearbit": KEYS["clearbit"]}
-    return on_backend(request, provider_settings(fakes, **keys) | COMPRESSED)
-
-
-@pytest.fixture
-async def metered_api(metered_settings: dict[str, Any], receiver: Receiver) -> AsyncIterator[AsyncTestClient[Any]]:
-    receiver.received.clear()
-    receiver.answer(200)
-    async with AsyncTestClient(app=create_app(test_settings(**metered_settings))) as client:
-        yield client
 
 
 async def test_the_endpoint_answers_prometheus_text_without_auth_or_envelope(client: Any) -> None:
@@ -148,9 +117,9 @@ def assert_no_identifiers(series: Series, *known: str | Account) -> None:
 
 
 async def test_a_job_a_grant_and_a_webhook_move_their_series_by_what_happened(
-    metered_api: Any, metered_settings: dict[str, Any], receiver: Receiver
+    hooks_api: Any, hook_settings: dict[str, Any], receiver: Receiver
 ) -> None:
-    api = metered_api
+    api = hooks_api
     owner = await register(api)
     before = await scrape(api)
     workspace = await create_workspace(api, owner)
@@ -177,7 +146,7 @@ async def test_a_job_a_grant_and_a_webhook_move_their_series_by_what_happened(
 
     moved = {kind: delta(before, after, "cascade_credits_moved_total", kind=kind) for kind in ("grant", "reserve",
              "charge", "release")}  # fmt: skip
-    starter = metered_settings["starter_credits"]
+    starter = hook_settings["starter_credits"]
     assert moved == {
         "grant": starter + 25,
         "reserve": job["creditsReserved"],
@@ -202,15 +171,15 @@ async def test_a_job_a_grant_and_a_webhook_move_their_series_by_what_happened(
     assert delta(after, later, "cascade_provider_attempts_total", provider="apollo", outcome="hit") == 0
     assert delta(after, later, "cascade_credits_moved_total", kind="charge") == 0
 
-    if metered_settings.get("database_url"):
+    if hook_settings.get("database_url"):
         assert value(later, "cascade_db_pool_connections") >= 1
         assert value(later, "cascade_db_pool_max_size") == test_settings().database_pool_max
         assert value(later, "cascade_db_pool_requests_total") > 0
     assert_no_identifiers(later, workspace, job["id"], again["data"]["id"], hook["id"], owner)
 
 
-async def test_failed_and_dead_lettered_deliveries_are_counted(metered_api: Any, receiver: Receiver) -> None:
-    api = metered_api
+async def test_failed_and_dead_lettered_deliveries_are_counted(hooks_api: Any, receiver: Receiver) -> None:
+    api = hooks_api
     owner = await register(api)
     workspace = await create_workspace(api, owner)
     await subscribe(api, owner, workspace, receiver.url, ["job.completed"])

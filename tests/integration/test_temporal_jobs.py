@@ -24,6 +24,7 @@ from litestar.testing import AsyncTestClient
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from adapters.telemetry.tracing import temporal_interceptors
 from adapters.temporal.orchestrator import workflow_id
 from entrypoints.config import Settings, env_name
 from entrypoints.http.app import create_app
@@ -69,7 +70,8 @@ async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
     try:
         runner = await container.get(JobRunner)
         activities = JobActivities(runner, heartbeat_timeout_seconds=2, batch_attempts=5)
-        client = await Client.connect(settings.temporal_address)
+        # as `cascade worker` builds it: with tracing on, the client's interceptor is inherited by the worker
+        client = await Client.connect(settings.temporal_address, interceptors=temporal_interceptors())
         async with Worker(
             client,
             task_queue=settings.temporal_task_queue,

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -21,24 +20,19 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from temporalio.client import Client
-from temporalio.worker import Worker
 
 from adapters.telemetry.logging import configure_logging
 from adapters.telemetry.tracing import active_provider, setup_tracing, shutdown_tracing, temporal_interceptors
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
 from entrypoints.http.tracing import API_UNTRACED, request_tracing
-from entrypoints.ioc import build_container
 from entrypoints.scraper.app import create_scraper_app
-from entrypoints.worker.activities import JobActivities
-from entrypoints.worker.job_runner import JobRunner
-from entrypoints.worker.workflows import EnrichmentJobWorkflow
 from tests.api import PASSWORD, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
 from tests.integration.test_http_enrichment import provider_settings
 from tests.integration.test_http_jobs import crowd, finished, submit
+from tests.integration.test_temporal_jobs import in_process_worker
 
 SCRAPER_KEY = "tracing-test-service-key-0123456789"
 
@@ -191,24 +185,6 @@ def job_settings(pg_settings: Settings, fakes: FakeProviders, temporal_address: 
     )
 
 
-@asynccontextmanager
-async def traced_worker(settings: Settings) -> AsyncIterator[None]:
-    """As `cascade worker` builds it: the client's tracing interceptor is inherited by the worker."""
-    container = build_container(settings)
-    try:
-        activities = JobActivities(await container.get(JobRunner), heartbeat_timeout_seconds=2, batch_attempts=5)
-        client = await Client.connect(settings.temporal_address, interceptors=temporal_interceptors())
-        async with Worker(
-            client,
-            task_queue=settings.temporal_task_queue,
-            workflows=[EnrichmentJobWorkflow],
-            activities=activities.all(),
-        ):
-            yield
-    finally:
-        await container.close()
-
-
 def ancestry(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[str]:
     names = []
     while span.parent is not None:
@@ -220,7 +196,7 @@ def ancestry(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[str]:
 async def test_a_job_is_one_trace_from_the_request_to_each_provider_call(
     spans: InMemorySpanExporter, job_settings: Settings, fakes: FakeProviders
 ) -> None:
-    async with AsyncTestClient(app=create_app(job_settings)) as api, traced_worker(job_settings):
+    async with AsyncTestClient(app=create_app(job_settings)) as api, in_process_worker(job_settings):
         owner = await register(api)
         workspace = await create_workspace(api, owner)
         response = await submit(api, owner, workspace, {"records": crowd(3, prefix="traced"), "fields": ["title"]})

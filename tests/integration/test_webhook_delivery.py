@@ -11,33 +11,18 @@ import itertools
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.config import PROJECT_ROOT
 from entrypoints.http.app import create_app
 from tests.api import Account, create_workspace, register
 from tests.conftest import test_settings
-from tests.fakes.harness import KEYS, FakeProviders, running_fakes
-from tests.fakes.receiver import Receiver, running_receiver
-from tests.integration.test_http_enrichment import balance, enrich, on_backend, provider_settings
+from tests.fakes.receiver import Receiver
+from tests.integration.test_http_enrichment import balance, enrich
 from tests.integration.test_http_jobs import crowd, finished, submit
-
-COMPRESSED = {
-    "network_allowlist": "127.0.0.1/32",
-    "webhook_first_retry_seconds": 0.1,
-    "webhook_max_retry_seconds": 0.4,
-    "webhook_retry_window_seconds": 1.5,
-    "webhook_timeout_seconds": 1.0,
-    "webhook_lease_seconds": 3.0,
-    "webhook_poll_seconds": 0.05,
-    "webhook_disable_after": 2,
-    "starter_credits": 1000,
-}
 
 
 def readme_verifier() -> Any:
@@ -49,32 +34,6 @@ def readme_verifier() -> Any:
     namespace: dict[str, Any] = {}
     exec(compile(code[1], str(Path("README.md")), "exec"), namespace)  # noqa: S102 - our own README
     return namespace["verify_cascade_signature"]
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[FakeProviders]:
-    with running_fakes(slow_seconds=3) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    with running_receiver() as running:
-        yield running
-
-
-@pytest.fixture(params=["memory", "postgres"])
-def hook_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dict[str, Any]:
-    keys = {"apollo": KEYS["apollo"], "hunter": KEYS["hunter"], "clearbit": KEYS["clearbit"]}
-    return on_backend(request, provider_settings(fakes, **keys) | COMPRESSED)
-
-
-@pytest.fixture
-async def hooks_api(hook_settings: dict[str, Any], receiver: Receiver) -> AsyncIterator[AsyncTestClient[Any]]:
-    receiver.received.clear()
-    receiver.answer(200)
-    async with AsyncTestClient(app=create_app(test_settings(**hook_settings))) as client:
-        yield client
 
 
 async def subscribe(api: Any, owner: Account, workspace: str, url: str, events: list[str]) -> dict[str, Any]:
@@ -123,7 +82,8 @@ async def test_every_event_of_a_job_arrives_signed_once_per_subscriber(hooks_api
     assert len(got) == 6, [g.headers.get("x-cascade-event") for g in got]
     bodies = [json.loads(g.body) for g in got]
     assert sorted(b["type"] for b in bodies) == ["job.completed"] + ["record.enriched"] * 5
-    assert all(g.path == "/hook" and g.method == "POST" for g in got), "the quiet hook wants none of these"
+    assert all(g.path == "/hook" and g.method == "POST" for g in got)
+    assert [g.query for g in got] == [""] * 6, "the quiet hook (?quiet) wants none of these"
     completed = next(b for b in bodies if b["type"] == "job.completed")
     assert completed["data"]["jobId"] == job["id"]
     assert completed["workspaceId"] == workspace
