@@ -15,6 +15,7 @@ from domain.errors import DomainError, Forbidden, RateLimited, ServiceKeyRefused
 from entrypoints.http.auth import known_principal
 from entrypoints.http.envelope import ErrorDetailOut, ErrorEnvelope, failure
 from entrypoints.http.rate_limits import route_group
+from entrypoints.http.strict_body import json_body_parameter
 
 log = structlog.get_logger("cascade.http")
 SERVICE_KEY = "x-service-key"
@@ -148,6 +149,7 @@ _ERROR_DESCRIPTIONS: dict[int, str] = {
     404: "no such resource in your workspaces",
     409: "conflicts with the current state",
     413: "request body too large",
+    415: "the body is not JSON (Content-Type: application/json)",
     422: "the body or parameters break the schema or a rule",
     429: "rate limited; see Retry-After",
     500: "internal error",
@@ -168,5 +170,7 @@ def document_errors(app: Litestar) -> None:
             if not isinstance(handler, HTTPRouteHandler):
                 continue
             statuses = [500, 503] if "ops" in (handler.resolve_tags() or ()) else list(_ERROR_DESCRIPTIONS)
+            if json_body_parameter(handler) is None:
+                statuses = [s for s in statuses if s != 415]
             documented = {s: ResponseSpec(ErrorEnvelope, description=_ERROR_DESCRIPTIONS[s]) for s in statuses}
             handler.responses = {**documented, **(handler.responses or {})}
