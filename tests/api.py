@@ -44,7 +44,7 @@ async def add_member(client: Any, workspace_id: str, inviter: Account, invitee: 
     )
     assert response.status_code == 201, response.text
     token = response.json()["data"]["token"]
-    accepted = await client.post(f"/api/v1/invitations/{token}/accept", headers=invitee.headers)
+    accepted = await client.post("/api/v1/invitations/accept", json={"token": token}, headers=invitee.headers)
     assert accepted.status_code == 200, accepted.text
 
 

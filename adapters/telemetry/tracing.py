@@ -33,9 +33,11 @@ from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
+from adapters.telemetry.logging import redact_path
+
 _OFF = {"false", "0", "no", "off"}
 _EXIT_FLUSH_SECONDS = 2.0
-_URL_ATTRIBUTES = ("http.url", "url.full", "http.target")
+_URL_ATTRIBUTES = ("http.url", "url.full", "http.target", "url.path")
 _INSTRUMENTORS = (PsycopgInstrumentor, RedisInstrumentor, HTTPXClientInstrumentor)
 
 log = structlog.get_logger("cascade.tracing")
@@ -115,12 +117,14 @@ def traced_transport(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTran
 
 
 def scrub_query(span: trace.Span) -> None:
-    """Query strings carry emails and domains: spans keep the path only."""
+    """Query strings carry emails and domains: spans keep the path only, token-like segments redacted."""
     attributes: Any = getattr(span, "attributes", None) or {}
     for key in _URL_ATTRIBUTES:
         value = attributes.get(key)
-        if isinstance(value, str) and "?" in value:
-            span.set_attribute(key, value.split("?", 1)[0])
+        if isinstance(value, str):
+            scrubbed = redact_path(value.split("?", 1)[0])
+            if scrubbed != value:
+                span.set_attribute(key, scrubbed)
     if attributes.get("url.query"):
         span.set_attribute("url.query", "[REDACTED]")
 

@@ -11,6 +11,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
+from adapters.telemetry.logging import redact_path
 from domain.errors import DomainError, Forbidden, RateLimited, ServiceKeyRefused, Unauthorized
 from entrypoints.http.auth import known_principal
 from entrypoints.http.envelope import ErrorDetailOut, ErrorEnvelope, failure
@@ -28,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "METHOD_NOT_ALLOWED": 405,
     "CONFLICT": 409,
     "INSUFFICIENT_CREDITS": 402,
+    "REQUEST_TIMEOUT": 408,
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "RATE_LIMITED": 429,
@@ -43,6 +45,7 @@ CODE_BY_HTTP_STATUS: dict[int, str] = {
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     409: "CONFLICT",
+    408: "REQUEST_TIMEOUT",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED",
@@ -99,7 +102,7 @@ def _security_event(request: Request[Any, Any, Any], kind: str, reason: str, **c
         kind=kind,
         reason=reason,
         method=request.method,
-        path=request.url.path,
+        path=redact_path(request.url.path, request.path_params),
         client=request.client.host if request.client else None,
         **context,
     )
@@ -124,12 +127,14 @@ def undecodable_body(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Resp
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = CODE_BY_HTTP_STATUS.get(exc.status_code, "INTERNAL" if exc.status_code >= 500 else "VALIDATION_FAILED")
-    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after", "connection"}}
     return _respond(exc.status_code, code, str(exc.detail), None, headers)
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+    log.error(
+        "unhandled_error", path=redact_path(request.url.path, request.path_params), method=request.method, exc_info=exc
+    )
     return _respond(500, "INTERNAL", "internal error")
 
 

@@ -438,8 +438,8 @@ async def test_ids_that_are_not_uuids_are_not_found(client: Any, method: str, te
 
 async def test_an_odd_invitation_token_is_not_found(client: Any) -> None:
     world = await make_world(client)
-    for token in ["x", "x" * 4000, "%20", "..", "%2e%2e", "' OR 1=1 --"]:
-        response = await client.post(f"/api/v1/invitations/{token}/accept", headers=world.member.headers)
+    for token in ["x", "x" * 4000, "%20", "..", "%2e%2e", "' OR 1=1 --", "", "\u202e"]:
+        response = await client.post("/api/v1/invitations/accept", json={"token": token}, headers=world.member.headers)
         assert_envelope(response, 404, "NOT_FOUND")
 
 

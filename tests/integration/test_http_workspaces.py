@@ -219,7 +219,9 @@ async def test_delete_removes_the_workspace_for_everyone(api: Any) -> None:
     )
     token = pending.json()["data"]["token"]
     later_headers = {"Authorization": f"Bearer {later.json()['data']['accessToken']}"}
-    assert_error(await api.post(f"/api/v1/invitations/{token}/accept", headers=later_headers), 404, "NOT_FOUND")
+    assert_error(
+        await api.post("/api/v1/invitations/accept", json={"token": token}, headers=later_headers), 404, "NOT_FOUND"
+    )
 
     # deleting twice: the workspace is gone
     assert_error(await api.delete(f"{WORKSPACES}/{workspace}", headers=owner.headers), 404, "NOT_FOUND")

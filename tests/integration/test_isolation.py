@@ -401,7 +401,7 @@ async def test_another_tenants_invitation_token_does_not_let_you_in(api: Any) ->
     a = await make_tenant(api, "a")
     b = await make_tenant(api, "b")
     before = await snapshot(api, a)
-    response = await api.post(f"{API}/invitations/{a.invitation_token}/accept", headers=b.owner.headers)
+    response = await api.post(f"{API}/invitations/accept", json={"token": a.invitation_token}, headers=b.owner.headers)
     assert_error(response, 403, "FORBIDDEN")
     assert a.name not in response.text
     assert await snapshot(api, a) == before

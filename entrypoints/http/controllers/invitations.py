@@ -32,6 +32,12 @@ class InvitationRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=Tr
     role: RoleName
 
 
+class AcceptInvitationRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """The token travels in the body, never in the path: paths end up in logs, proxies and browser history."""
+
+    token: str
+
+
 class InvitationOut(msgspec.Struct, rename="camel"):
     id: UUID
     email: str
@@ -122,9 +128,9 @@ class InvitationAcceptController(Controller):
     dependencies = AUTHENTICATED
     security = BEARER
 
-    @post("/{token:str}/accept", status_code=200, summary="Accept an invitation sent to your email")
+    @post("/accept", status_code=200, summary="Accept an invitation sent to your email, with its token")
     @inject
     async def accept(
-        self, principal: Principal, token: str, uc: FromDishka[AcceptInvitation]
+        self, principal: Principal, data: AcceptInvitationRequest, uc: FromDishka[AcceptInvitation]
     ) -> Envelope[WorkspaceOut]:
-        return ok(workspace_out(await uc(AcceptInvitationCommand(actor_id=principal.user_id, token=token))))
+        return ok(workspace_out(await uc(AcceptInvitationCommand(actor_id=principal.user_id, token=data.token))))
