@@ -41,11 +41,15 @@ class ThrottleRequestCommand:
 
 @dataclass(slots=True, kw_only=True, frozen=True)
 class Allowance:
-    """What is left of the tightest budget a request drew on, and when it is whole again."""
+    """What is left of the tightest budget a request drew on, and when it is whole again.
+
+    `member`: the request's user is a member of the workspace it names (so the user exists).
+    """
 
     limit: int
     remaining: int
     reset_seconds: int
+    member: bool = False
 
 
 class ThrottleRequest:
@@ -68,18 +72,26 @@ class ThrottleRequest:
     async def __call__(self, cmd: ThrottleRequestCommand) -> Allowance | None:
         budget = self._limits.budgets[cmd.group]
         counted: list[RateDecision] = []
+        member = False
         if cmd.group is RouteGroup.AUTH:
             counted.append(await self._draw(cmd, f"ip:{cmd.client_ip}", budget.per_caller, "your address"))
         if cmd.user_id is not None:
             counted.append(await self._draw(cmd, f"user:{cmd.user_id}", budget.per_caller, "you"))
-            if cmd.workspace_id is not None and await self._member(cmd.workspace_id, cmd.user_id):
+            member = cmd.workspace_id is not None and await self._member(cmd.workspace_id, cmd.user_id)
+            if member:
+                assert cmd.workspace_id is not None
                 counted.append(
                     await self._draw(cmd, f"workspace:{cmd.workspace_id}", budget.per_workspace, "this workspace")
                 )
         if not counted:
             return None
         tightest = min(counted, key=lambda d: d.remaining)
-        return Allowance(limit=tightest.limit, remaining=tightest.remaining, reset_seconds=self._limits.window_seconds)
+        return Allowance(
+            limit=tightest.limit,
+            remaining=tightest.remaining,
+            reset_seconds=self._limits.window_seconds,
+            member=member,
+        )
 
     async def _member(self, workspace_id: UUID, user_id: UUID) -> bool:
         return await self._workspaces.role_of(workspace_id, user_id) is not None

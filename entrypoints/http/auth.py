@@ -1,4 +1,9 @@
-"""Bearer authentication: every protected route depends on `Principal`."""
+"""Bearer authentication: every protected route depends on `Principal`.
+
+A principal is a valid token of a user who exists: a token outliving its user (deleted, or never
+there: a leaked signing key) is refused. When the rate limits already found the user a member of
+the workspace the route names, that proves it for free; otherwise the cached user lookup does.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ from uuid import UUID
 from litestar import Request
 from litestar.di import Provide
 
+from application.auth.get_current_user import GetCurrentUser
 from domain.errors import Unauthorized
 from ports.security import AccessTokenIssuer
 
 _VERIFIED = "cascade_bearer"  # the request's verified token (or why it was refused), in its state
+_MEMBER = "cascade_member"  # the principal is a member of the route's workspace, so the user exists
 
 
 @dataclass(slots=True, frozen=True)
@@ -24,7 +31,15 @@ async def authenticate(request: Request[Any, Any, Any]) -> Principal:
     outcome = await _verified(request)
     if isinstance(outcome, Unauthorized):
         raise outcome
+    if not request.state.get(_MEMBER):
+        current_user: GetCurrentUser = await request.state.dishka_container.get(GetCurrentUser)
+        await current_user(outcome.user_id)  # Unauthorized when the user does not exist
     return outcome
+
+
+def vouch_member(request: Request[Any, Any, Any]) -> None:
+    """The principal's membership of the route's workspace was seen: the user exists."""
+    request.state[_MEMBER] = True
 
 
 async def principal_or_none(request: Request[Any, Any, Any]) -> Principal | None:

@@ -19,7 +19,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.limits.throttle_request import Allowance, RouteGroup, ThrottleRequest, ThrottleRequestCommand
-from entrypoints.http.auth import principal_or_none
+from entrypoints.http.auth import principal_or_none, vouch_member
 
 GROUP_OPT = "rate_limit_group"
 _READS = frozenset({"GET", "HEAD"})
@@ -79,6 +79,8 @@ class RateLimitMiddleware:
         if allowance is None:
             await self._app(scope, receive, send)
             return
+        if allowance.member:
+            vouch_member(request)
         headers = limit_headers(allowance)
 
         async def send_with_limits(message: Message) -> None:

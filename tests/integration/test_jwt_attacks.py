@@ -222,3 +222,43 @@ async def test_unknown_refresh_tokens_are_unauthorized(client: Any, token: str) 
 async def test_an_access_token_is_not_a_refresh_token(client: Any) -> None:
     account: Account = await register(client)
     assert_error(await refresh(client, account.access_token), 401, "UNAUTHORIZED")
+
+
+def authenticated_routes() -> list[tuple[str, str]]:
+    """(method, path with its parameters filled) for every route that needs a bearer token."""
+    import re
+
+    from litestar.handlers import HTTPRouteHandler
+
+    from entrypoints.http.app import create_app
+    from tests.conftest import test_settings
+
+    fill = re.compile(r"\{(\w+)(?::(\w+))?\}")
+    routes = []
+    for route in create_app(test_settings()).routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler) and "principal" in handler.resolve_dependencies():
+                path = fill.sub(lambda m: str(uuid.uuid4()) if m[2] == "uuid" else "x", route.path)
+                routes.extend((method, path) for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}))
+    return sorted(routes)
+
+
+@pytest.mark.parametrize(("method", "path"), authenticated_routes())
+async def test_a_validly_signed_token_of_no_user_is_401_on_every_route(client: Any, method: str, path: str) -> None:
+    token = sign(claims_for(str(uuid.uuid4())))
+    response = await client.request(method, path, headers={"Authorization": f"Bearer {token}"})
+    assert_error(response, 401, "UNAUTHORIZED")
+
+
+async def test_a_token_of_no_user_writes_nothing(api: Any) -> None:
+    """It was a 201 (a workspace owned by no one) on the memory profile and a 500 on PostgreSQL."""
+    ghost = {"Authorization": f"Bearer {sign(claims_for(str(uuid.uuid4())))}"}
+    assert_error(await api.post(WORKSPACES, json={"name": "Nobody's"}, headers=ghost), 401, "UNAUTHORIZED")
+    owner = await register(api, "owner")
+    workspace = await create_workspace(api, owner)
+    records = f"{WORKSPACES}/{workspace}/records"
+    body = {"kind": "person", "inputs": {"email": "ghost@example.com"}}
+    assert_error(await api.post(records, json=body, headers=ghost), 401, "UNAUTHORIZED")
+    assert_error(await api.get(records, headers=ghost), 401, "UNAUTHORIZED")
+    assert (await api.get(records, headers=owner.headers)).json()["data"] == []
+    assert [w["name"] for w in (await api.get(WORKSPACES, headers=owner.headers)).json()["data"]] == ["Acme"]

@@ -51,7 +51,7 @@ async def test_the_answer_is_the_tightest_budget() -> None:
     uc = throttle(MemoryRateLimiter(), per_caller=5, per_workspace=2)
 
     assert await uc(reads(MEMBER)) == Allowance(limit=5, remaining=4, reset_seconds=60)
-    assert await uc(reads(MEMBER, WORKSPACE)) == Allowance(limit=2, remaining=1, reset_seconds=60)
+    assert await uc(reads(MEMBER, WORKSPACE)) == Allowance(limit=2, remaining=1, reset_seconds=60, member=True)
 
 
 async def test_a_budget_spent_first_refuses_without_charging_the_ones_after_it() -> None:
@@ -75,7 +75,7 @@ async def test_someone_who_is_not_a_member_spends_only_their_own_budget() -> Non
 
     assert [a.remaining for a in answers if a] == [9, 8, 7], "the stranger's own budget"
 
-    assert await uc(reads(MEMBER, WORKSPACE)) == Allowance(limit=1, remaining=0, reset_seconds=60)
+    assert await uc(reads(MEMBER, WORKSPACE)) == Allowance(limit=1, remaining=0, reset_seconds=60, member=True)
 
 
 async def test_groups_have_budgets_of_their_own() -> None:
