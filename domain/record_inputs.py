@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from domain.enrichment import INPUT_FIELDS
 from domain.errors import ErrorDetail, ValidationFailed
 from domain.identity import normalize_email
+from domain.text import hidden_character, nfc
 
 MAX_INPUT_LENGTH = 500
 MAX_DOMAIN_LENGTH = 253
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAMES = frozenset({"firstName", "lastName", "fullName", "companyName"})  # may need joiners to be spelled
 _SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//")
 _AFTER_HOST = re.compile(r"[/?#]")
 # A DNS label: letters or digits (IDN allowed), inner hyphens, at most 63 characters.
@@ -46,7 +48,10 @@ def clean_input(name: str, raw: str) -> str:
         raise _invalid(name, f"unknown input; expected some of: {', '.join(INPUT_FIELDS)}", "unknown input")
     if _CONTROL.search(raw):
         raise _invalid(name, f"{name} must not contain control characters", "control character")
-    value = raw.strip()
+    value = nfc(raw.strip())
+    hidden = hidden_character(value, allow_joiners=name in _NAMES)
+    if hidden is not None:
+        raise _invalid(name, f"{name} must not contain invisible or bidirectional characters ({hidden})", "invisible")
     if not value or len(value) > MAX_INPUT_LENGTH:
         raise _invalid(name, f"{name} must be 1 to {MAX_INPUT_LENGTH} characters", "bad length")
     if name == "email":
