@@ -49,6 +49,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     port: int = 8000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_json_body_bytes: int = 1_048_576
+    # A client has this long to send a request's headers, and to send each next part of its body; then 408.
+    http_header_timeout_seconds: float = 10.0
+    http_body_timeout_seconds: float = 15.0
     login_attempts_per_email: int = 10
     login_attempts_per_ip: int = 50
     login_window_seconds: int = 900
@@ -131,6 +134,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("database_pool_min", self.database_pool_min, 0, 1000)
         _check_range("database_pool_max", self.database_pool_max, 1, 1000)
         _check_range("max_json_body_bytes", self.max_json_body_bytes, 1024, 1 << 30)
+        _check_range("http_header_timeout_seconds", self.http_header_timeout_seconds, 0.1, 300)
+        _check_range("http_body_timeout_seconds", self.http_body_timeout_seconds, 0.1, 3600)
         _check_range("login_attempts_per_email", self.login_attempts_per_email, 1, 1_000_000)
         _check_range("login_attempts_per_ip", self.login_attempts_per_ip, 1, 1_000_000)
         _check_range("login_window_seconds", self.login_window_seconds, 1, 86_400)

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from dishka import AsyncContainer
 from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.config import Settings
+from entrypoints.http.api_docs import SwaggerUIPage, docs_router
 from entrypoints.http.controllers.audit import AuditLogController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.credentials import CredentialController
@@ -87,9 +87,9 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         openapi_config=OpenAPIConfig(
             title="Cascade API",
             version=API_VERSION,
-            description="Data enrichment: identity, workspaces and teams.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            description="Data enrichment: teams, credits, credentials, records, waterfall enrichment, jobs, webhooks.",
+            openapi_router=docs_router("/schema"),  # the docs' own assets: no page asks another host
+            render_plugins=[SwaggerUIPage(path="/swagger")],  # the only one, so /schema serves it too
             components=Components(
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
@@ -98,4 +98,4 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         logging_config=None,
         plugins=request_tracing(API_UNTRACED),
     )
-    return measured(finished(app, di), di)
+    return measured(finished(app, di, body_timeout_seconds=settings.http_body_timeout_seconds), di)

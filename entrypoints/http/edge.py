@@ -14,9 +14,10 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.telemetry.logging import redact
+from adapters.telemetry.logging import redact, redact_path
 from entrypoints.http.envelope import request_id_var, request_trace_var
 from entrypoints.http.errors import document_errors
+from entrypoints.http.exchange import Exchange
 from entrypoints.http.options import allow_every_method
 from entrypoints.http.strict_body import document_strict_bodies
 
@@ -33,19 +34,20 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 _LOGGED_HEADERS = {b"authorization", b"cookie", b"x-service-key", b"user-agent", b"content-type", b"content-length"}
 
 
-def finished(app: Litestar, container: AsyncContainer) -> Litestar:
+def finished(app: Litestar, container: AsyncContainer, *, body_timeout_seconds: float) -> Litestar:
     """What every Cascade app gets last: errors and closed bodies documented, a full `Allow`, DI, the edge outside."""
     document_errors(app)
     document_strict_bodies(app)
     allow_every_method(app)
     setup_dishka(container, app)
-    app.asgi_handler = EdgeMiddleware(app.asgi_handler)
+    app.asgi_handler = EdgeMiddleware(app.asgi_handler, body_timeout_seconds=body_timeout_seconds)
     return app
 
 
 class EdgeMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, body_timeout_seconds: float) -> None:
         self._app = app
+        self._body_timeout = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -55,21 +57,19 @@ class EdgeMiddleware:
         token = request_id_var.set(request_id)
         trace_token = request_trace_var.set(None)
         started = time.perf_counter()
-        status = 500
         rid_header = (b"x-request-id", request_id.encode())
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
                 message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS, rid_header]
             await send(message)
 
+        exchange = Exchange(receive, send_with_headers, body_timeout=self._body_timeout)
         try:
             with structlog.contextvars.bound_contextvars(request_id=request_id):
-                await self._app(scope, receive, send_with_headers)
+                await self._app(scope, exchange.receive, exchange.send)
         finally:
-            _access_log(scope, status, started)
+            _access_log(scope, exchange.status, started)
             request_trace_var.reset(trace_token)
             request_id_var.reset(token)
 
@@ -84,7 +84,7 @@ def _request_id(scope: Scope) -> str:
 def _access_log(scope: Any, status: int, started: float) -> None:
     fields: dict[str, Any] = {
         "method": scope["method"],
-        "path": scope["path"],
+        "path": redact_path(scope["path"], scope.get("path_params")),
         "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         "client": scope["client"][0] if scope.get("client") else None,

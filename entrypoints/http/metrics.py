@@ -7,9 +7,10 @@ import time
 from dishka import AsyncContainer
 from litestar import Litestar
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from adapters.telemetry.prometheus_metrics import PrometheusMetrics
+from entrypoints.http.exchange import Exchange
 
 UNMATCHED = "unmatched"  # no route: raw paths would let any client mint series
 
@@ -32,17 +33,10 @@ class HttpMetricsMiddleware:
         if self._metrics is None:
             self._metrics = await self._container.get(PrometheusMetrics)
         started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        exchange = Exchange(receive, send)
         try:
-            await self._app(scope, receive, send_status)
+            await self._app(scope, exchange.receive, exchange.send)
         finally:
             # Litestar's router writes the matched route's template into the scope it was given.
             route = scope.get("path_template") or UNMATCHED
-            self._metrics.http_request(scope["method"], route, status, time.perf_counter() - started)
+            self._metrics.http_request(scope["method"], route, exchange.status, time.perf_counter() - started)

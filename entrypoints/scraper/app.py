@@ -20,12 +20,13 @@ from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
 from domain.errors import NotFound, ServiceKeyRefused, ValidationFailed
 from domain.scraping import Render, ScrapeLimits
 from entrypoints.config import Settings, service_keys
+from entrypoints.http.api_docs import SwaggerUIPage, docs_router
 from entrypoints.http.edge import finished
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.http.tracing import SCRAPER_UNTRACED, request_tracing
-from entrypoints.scraper.ioc import ExtractorRegistry, build_scraper_container
+from entrypoints.scraper.ioc import ExtractorRegistry, build_scraper_container, renders_pages
 from entrypoints.scraper.jobs import ScrapeJobs
 from entrypoints.scraper.schemas import (
     ExtractorOut,
@@ -124,6 +125,13 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
     keys = service_keys(settings)
     if not keys:
         log.warning("no_service_keys", message="CASCADE_SCRAPER_SERVICE_KEYS is empty: every /v1 call is refused")
+    if settings.scraper_browsers and not renders_pages(settings):
+        log.warning(
+            "no_browser",
+            chromium=settings.scraper_chromium_path,
+            message="Chromium is not at CASCADE_SCRAPER_CHROMIUM_PATH: pages are read with plain HTTP only, "
+            "without JavaScript (apt-get install chromium, or CASCADE_SCRAPER_BROWSERS=0 to run without on purpose)",
+        )
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -142,7 +150,8 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
         openapi_config=OpenAPIConfig(
             title="Cascade scraper",
             version="0.1.0",
-            path="/schema",
+            openapi_router=docs_router("/schema"),  # the same self-hosted Swagger UI as the API's
+            render_plugins=[SwaggerUIPage(path="/swagger")],
             components=Components(
                 security_schemes={
                     "ServiceKey": SecurityScheme(type="apiKey", name="X-Service-Key", security_scheme_in="header")
@@ -153,4 +162,4 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
         logging_config=None,
         plugins=request_tracing(SCRAPER_UNTRACED),
     )
-    return finished(app, di)
+    return finished(app, di, body_timeout_seconds=settings.http_body_timeout_seconds)

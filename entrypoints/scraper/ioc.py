@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import structlog
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 
 from adapters.browser.browser_pool import BrowserPool
@@ -23,8 +22,6 @@ from entrypoints.config import Settings
 from entrypoints.scraper.jobs import ScrapeJobs
 from ports.scraping import Extractor
 
-log = structlog.get_logger("cascade.scraper")
-
 
 class ExtractorRegistry:
     """The extractors of `adapters/extractors`, as the ExtractorCatalog port."""
@@ -38,6 +35,11 @@ class ExtractorRegistry:
 
 def chromium_installed(path: str) -> bool:
     return Path(path).exists()
+
+
+def renders_pages(settings: Settings) -> bool:
+    """Whether this scraper gets a browser pool: browsers wanted, and Chromium where the settings say."""
+    return settings.scraper_browsers > 0 and chromium_installed(settings.scraper_chromium_path)
 
 
 class ScraperWiring(Provider):
@@ -85,7 +87,7 @@ class ScraperWiring(Provider):
     ) -> AsyncIterator[SiteFetcher]:
         pool: BrowserPool | None = None
         fetcher = SiteFetcher(http, politeness, None)
-        if settings.scraper_browsers and chromium_installed(settings.scraper_chromium_path):
+        if renders_pages(settings):  # without it, start-up said so (`create_scraper_app`)
             pool = BrowserPool(
                 fetcher.fetch_raw,
                 executable_path=settings.scraper_chromium_path,
@@ -94,10 +96,6 @@ class ScraperWiring(Provider):
                 pages_per_browser=settings.scraper_pages_per_browser,
             )
             fetcher = SiteFetcher(http, politeness, pool)
-        elif settings.scraper_browsers:
-            log.warning(
-                "no_browser", chromium=settings.scraper_chromium_path, message="pages are read without JavaScript"
-            )
         yield fetcher
         if pool is not None:
             await pool.close()
