@@ -78,6 +78,12 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     provider_apollo_api_key: str = ""
     provider_hunter_api_key: str = ""
     provider_clearbit_api_key: str = ""
+    # A "pending" answer (Clearbit or Hunter 202) is asked again after the first wait, doubling up to the most,
+    # while the run is younger than its deadline: the synchronous route's, or a job record's.
+    pending_first_wait_seconds: float = 1.0
+    pending_max_wait_seconds: float = 8.0
+    pending_enrich_deadline_seconds: float = 10.0
+    pending_job_deadline_seconds: float = 30.0
     # Jobs: on Temporal when an address is set (required in production), else inline in the API process.
     temporal_address: str = ""
     temporal_namespace: str = "default"
@@ -145,6 +151,10 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
         _check_range("starter_credits", self.starter_credits, 0, 1_000_000_000)
         _check_range("provider_timeout_seconds", self.provider_timeout_seconds, 0.1, 120)
+        _check_range("pending_first_wait_seconds", self.pending_first_wait_seconds, 0.01, 60)
+        _check_range("pending_max_wait_seconds", self.pending_max_wait_seconds, self.pending_first_wait_seconds, 300)
+        _check_range("pending_enrich_deadline_seconds", self.pending_enrich_deadline_seconds, 0, 60)
+        _check_range("pending_job_deadline_seconds", self.pending_job_deadline_seconds, 0, 600)
         _check_range("job_batch_size", self.job_batch_size, 1, 1000)
         _check_range("job_concurrency", self.job_concurrency, 1, 1024)
         _check_range("job_parallel_batches", self.job_parallel_batches, 1, 64)

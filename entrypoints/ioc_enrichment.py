@@ -19,6 +19,7 @@ from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
 from domain.credits import LowCreditPolicy
+from domain.pending import Patience
 from entrypoints.config import Settings, service_keys
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache
@@ -71,7 +72,17 @@ class EnrichmentWiring(Provider):
 
     @provide
     def policy(self, settings: Settings) -> EnrichmentPolicy:
-        return EnrichmentPolicy()
+        def patience(deadline_seconds: float) -> Patience:
+            return Patience(
+                deadline_seconds=deadline_seconds,
+                first_wait_seconds=settings.pending_first_wait_seconds,
+                max_wait_seconds=settings.pending_max_wait_seconds,
+            )
+
+        return EnrichmentPolicy(
+            enrich_patience=patience(settings.pending_enrich_deadline_seconds),
+            job_patience=patience(settings.pending_job_deadline_seconds),
+        )
 
     @provide(scope=Scope.REQUEST)
     def waterfall(

@@ -9,17 +9,21 @@ from ports.providers import EnrichmentProvider
 
 
 class ScriptedProvider:
-    """Answers every lookup with the same result and counts the calls it took."""
+    """Answers every lookup with the same result (after "pending" to the first `pending_first` calls)
+    and counts the calls it took."""
 
-    def __init__(self, name: str, result: ProviderResult) -> None:
+    def __init__(self, name: str, result: ProviderResult, *, pending_first: int = 0) -> None:
         self.name = name
         self.result = result
+        self.pending_first = pending_first
         self.calls: list[ProviderQuery] = []
 
     async def lookup(self, query: ProviderQuery, api_key: str) -> ProviderResult:
         self.calls.append(query)
         if not api_key:
             return ProviderResult(outcome=Outcome.INVALID_CREDENTIALS)
+        if len(self.calls) <= self.pending_first:
+            return ProviderResult(outcome=Outcome.PENDING, detail="scripted: still working on it")
         return self.result
 
 

@@ -8,6 +8,7 @@ from application.access import authorize
 from application.enrichment.waterfall_run import WaterfallRun
 from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
 from domain.errors import ErrorDetail, NotFound, ValidationFailed
+from domain.pending import Patience
 from domain.permissions import Action
 from domain.provider_registry import provider_order
 from domain.record_inputs import check_identifying, clean_inputs
@@ -22,6 +23,9 @@ from ports.unit_of_work import UnitOfWork
 @dataclass(slots=True, kw_only=True, frozen=True)
 class EnrichmentPolicy:
     freshness: timedelta = timedelta(days=30)
+    # How long a pending answer is asked again: within this route's time budget, or a job record's.
+    enrich_patience: Patience
+    job_patience: Patience
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -44,9 +48,11 @@ class EnrichRecord:
     per-record ceiling (default: the most the providers could cost) is
     reserved up front (`InsufficientCredits` if not available), each billable
     call is charged against it once, keyed by (run, record, provider), and the
-    rest is released; cached answers cost 0; the record is saved with its
-    found fields, their provenance and its status. With an idempotency key a
-    retry replays the run's credit entries and creates no second record.
+    rest is released; cached answers cost 0; a pending answer is asked again
+    within the policy's `enrich_patience`; the record is saved with its found
+    fields, their provenance, its status and every attempt. With an
+    idempotency key a retry replays the run's credit entries and creates no
+    second record.
     """
 
     def __init__(
@@ -57,6 +63,7 @@ class EnrichRecord:
         run: WaterfallRun,
         clock: Clock,
         ids: IdGenerator,
+        policy: EnrichmentPolicy,
     ) -> None:
         self._workspaces = workspaces
         self._records = records
@@ -64,6 +71,7 @@ class EnrichRecord:
         self._run = run
         self._clock = clock
         self._ids = ids
+        self._patience = policy.enrich_patience
 
     async def __call__(self, cmd: EnrichRecordCommand) -> tuple[Record, list[Attempt]]:
         await authorize(self._workspaces, cmd.workspace_id, cmd.actor_id, Action.JOBS_RUN)
@@ -73,7 +81,9 @@ class EnrichRecord:
         wanted = _check_fields(record.kind, cmd.fields)
         order = provider_order(cmd.providers)
         run_id = cmd.idempotency_key or self._ids.new_id().hex
-        result = await self._run(record, wanted, order, run_id=f"enrich:{run_id}", max_credits=cmd.max_credits)
+        result = await self._run(
+            record, wanted, order, run_id=f"enrich:{run_id}", max_credits=cmd.max_credits, patience=self._patience
+        )
         async with self._uow as uow:
             stored = await uow.records.get_for_update(record.workspace_id, record.id) if cmd.record_id else None
             if cmd.record_id and stored is None:

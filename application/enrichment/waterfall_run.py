@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -9,10 +10,13 @@ from uuid import UUID
 import structlog
 
 from application.credit.low_credits import alert_if_low
+from application.enrichment.pending_lookups import Pause, PendingLookups, sleep
+from application.enrichment.provider_calls import ANSWERED, Asked, ProviderCalls
 from application.enrichment.provider_keys import ProviderKeys
 from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy, available_before
-from domain.enrichment import FieldValue, Outcome, ProviderQuery, ProviderResult, lookup_key, storable
-from domain.errors import DomainError, SecretUnreadable
+from domain.enrichment import FieldValue, Outcome, ProviderResult
+from domain.errors import DomainError
+from domain.pending import Patience
 from domain.provider_registry import ProviderSpec
 from domain.records import Provenance, Record, RecordStatus
 from domain.waterfall import Attempt, accept, next_provider
@@ -33,7 +37,8 @@ FOUND_AS_INPUT = {
     "domain": "domain",
     "name": "companyName",
 }
-ANSWERED = (Outcome.HIT, Outcome.MISS)
+# A record a provider answered, even if only "still working on it", was looked for: not found, not failed.
+LOOKED_FOR = frozenset(outcome.value for outcome in (*ANSWERED, Outcome.PENDING))
 log = structlog.get_logger("cascade.enrichment")
 
 
@@ -64,7 +69,7 @@ class WaterfallResult:
             return RecordStatus.ENRICHED
         if held:
             return RecordStatus.PARTIAL
-        if any(a.outcome in (Outcome.HIT.value, Outcome.MISS.value) for a in self.attempts):
+        if any(a.outcome in LOOKED_FOR for a in self.attempts):
             return RecordStatus.NOT_FOUND
         return RecordStatus.FAILED
 
@@ -79,10 +84,13 @@ class WaterfallRun:
     result lists the charges owed and the answers to cache, and the caller
     posts them in the transaction that saves the record (`settle`), then
     caches (`remember`).
-    The circuit breaker hears of every call's health; transient failures and
-    timeouts count against a provider, answers of any kind count for it.
-    Metrics hear of every call, skip and cache lookup as they happen, and of
-    credits once their entry is committed (`settle`'s caller counts those).
+    A "pending" answer costs nothing and is not cached: the lookup is asked
+    again with the run's `Patience` (waiting through `pause`), while the
+    waterfall goes on for the fields it cannot answer (unless its answer may
+    change the next question); its final answer is charged (once) and cached
+    like any other, and every ask is an attempt.
+    Metrics hear of credits once their entry is committed (`settle`'s caller
+    counts those); of calls, see ProviderCalls.
     """
 
     def __init__(
@@ -97,12 +105,13 @@ class WaterfallRun:
         freshness: timedelta,
         low_credits: LowCreditPolicy = NEVER_LOW,
         metrics: Metrics = NO_METRICS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._uow, self._directory, self._keys = uow, directory, keys
-        self._breaker, self._cache, self._clock, self._ids = breaker, cache, clock, ids
-        self._freshness = freshness
+        self._uow, self._directory, self._cache, self._clock, self._ids = uow, directory, cache, clock, ids
+        self._calls = ProviderCalls(directory, keys, breaker, cache, clock, freshness, metrics)
         self._low_credits = low_credits
         self._metrics = metrics
+        self._monotonic = monotonic
 
     async def __call__(
         self,
@@ -112,9 +121,12 @@ class WaterfallRun:
         *,
         run_id: str,
         max_credits: int | None,
+        patience: Patience,
         reservation: UUID | None = None,
+        pause: Pause = sleep,
     ) -> WaterfallResult:
-        """With `reservation` (a job's), calls are charged against it and nothing is reserved or released here."""
+        """With `reservation` (a job's), calls are charged against it and nothing is reserved or released here.
+        `pause` waits before a pending lookup is asked again; when it says stop, the run ends there."""
         # a provider this deployment has no adapter for (the scraper, unless configured) is not in the waterfall
         order = [spec for spec in order if self._directory.provider(spec.name) is not None]
         ceiling = max_credits if max_credits is not None else sum(spec.credit_cost for spec in order)
@@ -124,52 +136,80 @@ class WaterfallRun:
         before: int | None = None  # what was available before this run's reservation, for `credits.low`
         if owned:
             reservation, before = await self._reserve(record, run_id, ceiling)
-        inputs, tried, unavailable = dict(record.inputs), set[str](), set[str]()
+        inputs, tried = dict(record.inputs), set[str]()
+        waiting = PendingLookups(patience, self._monotonic)
         try:
             while missing:
-                spec = next_provider(
-                    order,
-                    kind=record.kind,
-                    inputs=inputs,
-                    missing=missing,
-                    tried=tried,
-                    unavailable=unavailable,
-                    credits_left=ceiling - result.credits,
-                )
-                if spec is None:
+                awaited = waiting.awaited()
+                spec = None
+                if not _would_ask_better(awaited, inputs):
+                    spec = next_provider(
+                        order,
+                        kind=record.kind,
+                        inputs=inputs,
+                        missing=missing - awaited,
+                        tried=tried,
+                        unavailable=set(),
+                        credits_left=ceiling - result.credits - waiting.credits_held(),
+                    )
+                if spec is not None:
+                    tried.add(spec.name)
+                    asked = await self._calls.ask(spec, record, inputs, missing)
+                elif (due := waiting.next(missing)) is not None:
+                    wait, lookup = due
+                    if not await pause(wait):
+                        break
+                    asked = await self._calls.ask_again(lookup)
+                else:
                     break
-                tried.add(spec.name)
-                attempt, answer, fresh = await self._attempt(spec, record, inputs, missing)
-                if attempt.credits and reservation is not None:
-                    charge = _charge(record, run_id, spec.name, attempt.credits, reservation)
-                    if owned:
-                        await self._post(charge)
-                    else:
-                        result.owed.append(charge)
-                if fresh is not None:
-                    # Cached only once paid for: a run that dies between the call and the charge asks
-                    # again when retried (and pays once, under the same key), never reads it back for free.
-                    if owned:
-                        await self._cache.put(record.workspace_id, *fresh, self._clock.now())
-                    else:
-                        result.fresh.append(fresh)
-                if answer is not None:
-                    kept = accept(answer.fields, missing)
-                    at = self._clock.now()
-                    for name, value in kept.items():
-                        result.found[name] = (
-                            value,
-                            Provenance(provider=spec.name, fetched_at=at, confidence=value.confidence),
-                        )
-                        if (input_name := FOUND_AS_INPUT.get(name)) and isinstance(value.value, str):
-                            inputs.setdefault(input_name, value.value)
-                    missing -= kept.keys()
+                waiting.add(asked)
+                attempt = await self._pay(asked, record, run_id, reservation, owned, result)
+                if (final := asked.final) is not None:
+                    kept = self._keep(final, attempt.provider, missing, inputs, result)
                     attempt = replace(attempt, fields=tuple(sorted(kept)))
                 result.attempts.append(attempt)
         finally:
             if owned and reservation is not None:
                 await self._release(record, run_id, reservation, before)
         return result
+
+    async def _pay(
+        self, asked: Asked, record: Record, run_id: str, reservation: UUID | None, owned: bool, result: WaterfallResult
+    ) -> Attempt:
+        """Charge what the attempt costs and cache a fresh final answer: now (owned), or left to the job."""
+        attempt = asked.attempt
+        if attempt.credits and reservation is not None:
+            charge = _charge(record, run_id, attempt.provider, attempt.credits, reservation)
+            if owned:
+                await self._post(charge)
+            else:
+                result.owed.append(charge)
+        if (fresh := asked.to_cache) is not None:
+            # Cached only once paid for: a run that dies between the call and the charge asks
+            # again when retried (and pays once, under the same key), never reads it back for free.
+            if owned:
+                await self._cache.put(record.workspace_id, *fresh, self._clock.now())
+            else:
+                result.fresh.append(fresh)
+        return attempt
+
+    def _keep(
+        self,
+        answer: ProviderResult,
+        provider: str,
+        missing: set[str],
+        inputs: dict[str, str],
+        result: WaterfallResult,
+    ) -> dict[str, FieldValue]:
+        """The answer's valid values for missing fields, now found; they feed the next questions."""
+        kept = accept(answer.fields, missing)
+        at = self._clock.now()
+        for name, value in kept.items():
+            result.found[name] = (value, Provenance(provider=provider, fetched_at=at, confidence=value.confidence))
+            if (input_name := FOUND_AS_INPUT.get(name)) and isinstance(value.value, str):
+                inputs.setdefault(input_name, value.value)
+        missing.difference_update(kept)
+        return kept
 
     async def _release(self, record: Record, run_id: str, reservation: UUID, before: int | None) -> None:
         """Give back what the run did not spend. If that fails (the database is down), the
@@ -186,49 +226,6 @@ class WaterfallRun:
             await self._post(request, low_since=before)
         except (DomainError, OSError) as exc:
             log.warning("reservation_not_released", reservation_id=str(reservation), error=type(exc).__name__)
-
-    async def _attempt(
-        self, spec: ProviderSpec, record: Record, inputs: dict[str, str], missing: set[str]
-    ) -> tuple[Attempt, ProviderResult | None, tuple[str, ProviderResult] | None]:
-        """What was asked, the answer to use (hits and misses) and, for a fresh call, what to cache under which key."""
-        provider = self._directory.provider(spec.name)
-        assert provider is not None, "__call__ keeps only providers with an adapter in the order"
-        query = ProviderQuery(kind=record.kind, inputs=inputs, wanted=frozenset(missing))
-        key = lookup_key(spec.name, query)
-        cached = await self._cache.get(record.workspace_id, key, self._clock.now() - self._freshness)
-        self._metrics.lookup_cache(spec.name, hit=cached is not None)
-        if cached is not None:
-            attempt = Attempt(
-                provider=spec.name, outcome=cached.outcome.value, latency_ms=0.0, credits=0, cached=True, fields=()
-            )
-            return attempt, cached, None
-        try:
-            api_key = await self._keys.key_for(record.workspace_id, spec.name)
-        except SecretUnreadable:
-            return self._skipped(spec, "the stored credential cannot be decrypted with the configured keys"), None, None
-        if api_key is None:
-            return self._skipped(spec, "no credential for this provider"), None, None
-        if not await self._breaker.allow(spec.name):  # asked last: an allowed call is always recorded
-            return self._skipped(spec, "circuit open"), None, None
-        started = time.perf_counter()
-        answer = ProviderResult(outcome=Outcome.TRANSIENT, detail="the adapter failed")
-        try:
-            answer = await provider.lookup(query, api_key)
-        finally:
-            await self._breaker.record(spec.name, answer.outcome is not Outcome.TRANSIENT)
-        answer = replace(answer, fields=storable(answer.fields))
-        latency = round((time.perf_counter() - started) * 1000, 2)
-        self._metrics.provider_attempt(spec.name, answer.outcome.value, latency)
-        attempt = Attempt(
-            provider=spec.name,
-            outcome=answer.outcome.value,
-            latency_ms=latency,
-            credits=spec.credits_for(answer.outcome),
-            cached=False,
-            fields=(),
-            detail=answer.detail,
-        )
-        return attempt, answer if answer.outcome in ANSWERED else None, (key, answer)
 
     async def _reserve(self, record: Record, run_id: str, amount: int) -> tuple[UUID, int | None]:
         """The reservation, and what was available before it (None if the key was replayed)."""
@@ -274,11 +271,11 @@ class WaterfallRun:
             self._metrics.credits_moved(entry.kind, entry.amount)
         return entry, fresh
 
-    def _skipped(self, spec: ProviderSpec, why: str) -> Attempt:
-        self._metrics.provider_attempt(spec.name, "skipped", None)
-        return Attempt(
-            provider=spec.name, outcome="skipped", latency_ms=0.0, credits=0, cached=False, fields=(), detail=why
-        )
+
+def _would_ask_better(awaited: frozenset[str], inputs: dict[str, str]) -> bool:
+    """Whether a pending lookup's answer may add to what the next provider is asked: it is waited for first,
+    so the next question is the one a repeat of the run (its answers cached) asks, and finds cached."""
+    return any((name := FOUND_AS_INPUT.get(field)) and name not in inputs for field in awaited)
 
 
 def _charge(record: Record, run_id: str, provider: str, amount: int, reservation: UUID) -> CreditRequest:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from application.enrichment.enrich_record import EnrichmentPolicy
+from application.enrichment.pending_lookups import Pause
 from application.enrichment.waterfall_run import WaterfallResult, WaterfallRun
 from domain.errors import Conflict, InsufficientCredits, NotFound
 from domain.events import Event, EventType
@@ -37,13 +39,16 @@ class EnrichJobItem:
 
     Rules: calls are charged against the job's reservation under the key
     `job:<job>:<record>:<provider>` when the outcome is saved; a record
-    deleted before its turn is not enriched.
+    deleted before its turn is not enriched; a pending answer is asked again
+    within the policy's `job_patience`, waiting through `pause` (the caller's:
+    it frees the record's slot meanwhile and says when the job stops).
     """
 
-    def __init__(self, run: WaterfallRun) -> None:
+    def __init__(self, run: WaterfallRun, policy: EnrichmentPolicy) -> None:
         self._run = run
+        self._patience = policy.job_patience
 
-    async def __call__(self, work: ItemWork) -> ItemOutcome:
+    async def __call__(self, work: ItemWork, *, pause: Pause) -> ItemOutcome:
         job, record = work.job, work.record
         if record is None:
             return ItemOutcome(work=work, result=None, error="the record was deleted")
@@ -54,7 +59,9 @@ class EnrichJobItem:
                 [BY_NAME[name] for name in job.providers],
                 run_id=f"job:{job.id}",
                 max_credits=None,
+                patience=self._patience,
                 reservation=job.reservation_id,
+                pause=pause,
             )
         except SETTLED as exc:
             return ItemOutcome(work=work, result=None, error=exc.message)

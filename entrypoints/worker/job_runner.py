@@ -61,6 +61,16 @@ class StopWatch:
                     self._next = time.monotonic() + self._interval
         return self._stopped
 
+    async def sleep(self, seconds: float) -> bool:
+        """Sleep `seconds`, waking to look for a stop; whether the job goes on."""
+        until = time.monotonic() + seconds
+        while not await self.stopped():
+            left = until - time.monotonic()
+            if left <= 0:
+                return True
+            await asyncio.sleep(min(left, self._interval))
+        return False
+
 
 async def run_all(work: list[Coroutine[Any, Any, None]]) -> None:
     """Run them concurrently; the first failure cancels the rest and is raised as itself."""
@@ -147,6 +157,14 @@ class JobRunner:
         saver = self._saver_for(job_id)
         done = 0
 
+        async def unslotted(seconds: float) -> bool:
+            """A record waiting to ask a pending lookup again is not asking: its slot is free meanwhile."""
+            slots.release()
+            try:
+                return await watch.sleep(seconds)
+            finally:
+                await slots.acquire()
+
         async def one(item: ItemWork) -> None:
             nonlocal done
             async with slots:  # the job's concurrency bounds the records asking providers
@@ -154,7 +172,7 @@ class JobRunner:
                     return
                 async with self._container() as scope:
                     enrich = await scope.get(EnrichJobItem)
-                    outcome = await enrich(item)
+                    outcome = await enrich(item, pause=unslotted)
             await saver.save(outcome)  # the slot is free meanwhile: saving is not asking
             done += 1
             progress(done)

@@ -9,7 +9,8 @@ companies over 1,000 people). Unknown records are 404 {"error": {"type": "unknow
 
 Triggers (an email local part, or a domain `<name>.test`):
   pending      202 {"error": {"type": "queued"}} for the first `pending_polls` (2) asks, then a record
-               (Sam Rivera at Northwind for a person, "Pending Labs" for a company)
+               (Sam Rivera at Northwind for a person, "Pending Labs" for a company); `pending<N>`
+               (`pending1@x.com`, `pending30.test`): for the first N asks
   ratelimited  429 with Retry-After: 30;  quota  402;  invalid  422 params_invalid
   echo         422 whose message quotes the api key it received
   slow         sleeps `slow_seconds` (15 s by default, past the 10 s default timeout), then answers

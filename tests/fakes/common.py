@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -65,8 +66,12 @@ async def _until_gone(request: Request[Any, Any, Any], seconds: float) -> None:
                 pass
 
 
+_POLLS = re.compile(r"^pending(\d{1,3})(?:@|\.test$)", re.IGNORECASE)
+
+
 class Polls:
-    """`pending` inputs answer 202 for the first `pending_polls` asks of each value, then the record."""
+    """`pending` inputs answer 202 for the first `pending_polls` asks of each value, then the record;
+    `pending<N>` ones (`pending1@x.com`, `pending30.test`) for the first N."""
 
     def __init__(self, pending_polls: int) -> None:
         self._pending = pending_polls
@@ -74,4 +79,5 @@ class Polls:
 
     def ready(self, value: str) -> bool:
         self._asked[value] += 1
-        return self._asked[value] > self._pending
+        counted = _POLLS.match(value.strip())
+        return self._asked[value] > (int(counted[1]) if counted else self._pending)

@@ -10,6 +10,7 @@ fixture status (Priya: accept_all) for known people, `invalid` for other address
 
 Triggers (an email local part for the verifier, a domain `<name>.test` for the finder and domain search):
   pending       202 for the first `pending_polls` (2) asks of that email, then 200 valid
+                (`pending<N>`, e.g. `pending1@x.com`: the first N asks)
   unverifiable  222 (the remote SMTP check failed)
   ratelimited   403 (Hunter's rate limit; no Retry-After, as Hunter sends none)
   quota         429 too_many_requests (the monthly quota)
@@ -82,6 +83,8 @@ def verification(email: str) -> dict[str, Any]:
     status = (
         known.status
         if known
+        else "valid"
+        if trigger(email) == "pending"
         else "invalid"
         if domain in COMPANIES
         else "webmail"

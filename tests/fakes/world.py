@@ -15,7 +15,8 @@ distinct records can all be hits.
 
 A special input (see `trigger`) turns any request into an error case: an
 email whose local part, or a domain whose first label (under `.test`), is
-one of TRIGGERS, e.g. `quota@anything.com` or `quota.test`.
+one of TRIGGERS, e.g. `quota@anything.com` or `quota.test`. `pending<N>` (N up to 999) is
+`pending` answered N times before the record, e.g. `pending1@anything.com` or `pending30.test`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TRIGGERS = frozenset(
     {"ratelimited", "quota", "invalid", "pending", "unverifiable", "forbidden", "exhausted"}
     | {"slow", "broken", "garbled", "wrongshape", "huge", "echo", "moved"}
 )
+_COUNTED_PENDING = re.compile(r"^pending\d{1,3}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,6 +135,7 @@ def trigger(*values: str | None) -> str | None:
             continue
         value = value.strip().lower()
         name = value.split("@", 1)[0] if "@" in value else value.removesuffix(".test")
+        name = "pending" if _COUNTED_PENDING.match(name) else name
         if name in TRIGGERS and ("@" in value or value.endswith(".test")):
             return name
     return None

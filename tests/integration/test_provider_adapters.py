@@ -99,6 +99,17 @@ async def test_pending_answers_until_the_provider_is_ready(
     assert outcomes == [Outcome.PENDING, Outcome.PENDING, Outcome.HIT]
 
 
+@pytest.mark.parametrize(("name", "kind"), [("hunter", P), ("clearbit", P), ("clearbit", C)])
+async def test_a_pending_input_with_a_count_is_pending_that_many_times(
+    http: httpx.AsyncClient, fakes: FakeProviders, name: str, kind: EntityKind
+) -> None:
+    q = query(P, email=f"pending3@{name}-count.com") if kind is P else query(C, domain="pending3.test")
+
+    outcomes = [(await ask(http, fakes, name, q)).outcome for _ in range(5)]
+
+    assert outcomes == [Outcome.PENDING] * 3 + [Outcome.HIT] * 2
+
+
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("kind", [P, C])
 async def test_the_key_travels_as_the_provider_wants_it(

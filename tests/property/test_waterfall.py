@@ -1,8 +1,9 @@
 """Waterfall properties over scripted providers, on the memory adapters.
 
 Stops at the first valid value, never exceeds the per-record ceiling, never
-charges a non-billable miss, a cache hit costs 0, and the ledger moves by
-exactly what the attempts say.
+charges a non-billable miss, a cache hit costs 0, a provider is paid at most
+once per run however often a pending answer made it ask again, and the
+ledger moves by exactly what the attempts say. Waits pass in simulated time.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
 from domain.enrichment import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult
+from domain.pending import Patience
 from domain.provider_registry import REGISTRY
 from domain.records import Record
 from tests.conftest import TEST_KEYS
 from tests.contract.builders import funded_workspace
+from tests.fakes.simulated_time import SimulatedTime
 
 VALUES: dict[str, Any] = {
     "email": "ann@example.com",
@@ -49,6 +52,10 @@ VALUES: dict[str, Any] = {
 }
 
 outcomes = st.sampled_from(list(Outcome))
+# Asks at 0, 1, 3 and 7 s: a provider pending for its first 4 asks is given up.
+PATIENCE = Patience(deadline_seconds=10, first_wait_seconds=1, max_wait_seconds=4)
+INPUTS = {"email": "ann@example.com", "firstName": "Ann", "lastName": "Lee", "domain": "example.com"}
+pending_first = st.fixed_dictionaries({spec.name: st.integers(0, 4) for spec in REGISTRY})
 
 
 @st.composite
@@ -69,44 +76,61 @@ def run(coroutine: Any) -> Any:
 
 
 async def scenario(
-    script: dict[str, ProviderResult], wanted: frozenset[str], ceiling: int | None, repeat: bool
-) -> tuple[list[Any], Any, dict[str, ScriptedProvider], int]:
+    script: dict[str, ProviderResult],
+    pending: dict[str, int],
+    wanted: frozenset[str],
+    ceiling: int | None,
+    repeat: bool,
+) -> tuple[list[Any], Any, dict[str, int], int]:
+    """The runs' results, the account, and the calls each provider took in the first run."""
     store = MemoryStore()
-    clock, ids = SystemClock(), Uuid7Generator()
+    clock, ids, time = SystemClock(), Uuid7Generator(), SimulatedTime()
     workspace = await funded_workspace(MemoryUnitOfWork(store), 100)
-    providers = {name: ScriptedProvider(name, result) for name, result in script.items()}
+    providers = {name: ScriptedProvider(name, result, pending_first=pending[name]) for name, result in script.items()}
     directory = ProviderMap(providers, {name: f"platform-{name}" for name in providers})
     box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))
     keys = ProviderKeys(MemoryCredentialReader(store), box, directory)
     waterfall = WaterfallRun(
         MemoryUnitOfWork(store), directory, keys, MemoryCircuitBreaker(), MemoryLookupCache(), clock, ids,
-        timedelta(days=30),
+        timedelta(days=30), monotonic=time.monotonic,
     )  # fmt: skip
     now = clock.now()
-    record = Record(
-        id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON,
-        inputs={"email": "ann@example.com", "firstName": "Ann", "lastName": "Lee", "domain": "example.com"},
-        created_at=now, updated_at=now,
-    )  # fmt: skip
+    record = Record(id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON, inputs=dict(INPUTS),
+                    created_at=now, updated_at=now)  # fmt: skip
     order = list(REGISTRY)
-    results = [await waterfall(record, wanted, order, run_id="run-1", max_credits=ceiling)]
+
+    async def enrich(run_id: str) -> Any:
+        return await waterfall(
+            record, wanted, order, run_id=run_id, max_credits=ceiling, patience=PATIENCE, pause=time.sleep
+        )
+
+    results = [await enrich("run-1")]
+    calls = {name: len(provider.calls) for name, provider in providers.items()}
     if repeat:
-        results.append(await waterfall(record, wanted, order, run_id="run-2", max_credits=ceiling))
+        results.append(await enrich("run-2"))
+        answered = {a.provider for a in results[0].attempts if a.outcome in ("hit", "miss")}
+        for name in answered:
+            assert len(providers[name].calls) == calls[name], "an answered lookup is never asked again"
     account = await MemoryCreditReader(store).account(workspace.id)
-    return results, account, providers, 100
+    return results, account, calls, 100
 
 
 @settings(max_examples=150, deadline=None)
 @given(
     script=scripts(),
+    pending=pending_first,
     wanted=st.frozensets(st.sampled_from(PERSON_FIELDS), min_size=1),
     ceiling=st.none() | st.integers(min_value=0, max_value=4),
     repeat=st.booleans(),
 )
 def test_waterfall_properties(
-    script: dict[str, ProviderResult], wanted: frozenset[str], ceiling: int | None, repeat: bool
+    script: dict[str, ProviderResult],
+    pending: dict[str, int],
+    wanted: frozenset[str],
+    ceiling: int | None,
+    repeat: bool,
 ) -> None:
-    results, account, providers, granted = run(scenario(script, wanted, ceiling, repeat))
+    results, account, calls, granted = run(scenario(script, pending, wanted, ceiling, repeat))
     first = results[0]
     by_name = {spec.name: spec for spec in REGISTRY}
 
@@ -122,16 +146,26 @@ def test_waterfall_properties(
         assert attempt.credits == expected
         if attempt.outcome == Outcome.MISS.value and not spec.miss_billable:
             assert attempt.credits == 0
+    for result in results:
+        paid = [a.provider for a in result.attempts if a.credits]
+        assert len(paid) == len(set(paid)), "a provider is paid at most once per run"
+    # a pending lookup is asked at most 4 times (0, 1, 3 and 7 s, within the 10 s deadline)
+    assert all(n <= 4 for n in calls.values())
 
     # stops at the first valid value: once every wanted field is found, nobody else is asked
     if first.wanted <= first.found.keys():
         last_useful = max(i for i, a in enumerate(first.attempts) if a.fields)
         assert last_useful == len(first.attempts) - 1
-    # a field comes from the first provider (in order) that had it
+    # a field comes from the first provider (in order) that had it; one still working on it (pending) was
+    # either given up, or waited for only for what it is asked (so a by-product may come from a later one)
+    hits = {a.provider for a in first.attempts if a.outcome == "hit"}
+    waited = {a.provider for a in first.attempts if a.outcome == "pending"}
     for name, (_, provenance) in first.found.items():
         asked = [a.provider for a in first.attempts]
-        earlier = asked[: asked.index(provenance.provider)]
-        assert all(name not in script[p].fields or script[p].outcome is not Outcome.HIT for p in earlier)
+        for p in asked[: asked.index(provenance.provider)]:
+            if script[p].outcome is Outcome.HIT and name in script[p].fields:
+                assert p in waited
+                assert p not in hits or name not in by_name[p].offers(EntityKind.PERSON, INPUTS)
 
     if len(results) == 2:
         # the same lookups again: answered from the cache, for 0 credits
@@ -139,6 +173,3 @@ def test_waterfall_properties(
         assert all(a.credits == 0 for a in second.attempts if a.cached)
         answered_first = {a.provider for a in first.attempts if a.outcome in ("hit", "miss")}
         assert {a.provider for a in second.attempts if a.cached} <= answered_first
-        # and a provider that answered is never called again for the same lookup
-        for name in answered_first:
-            assert len(providers[name].calls) == 1

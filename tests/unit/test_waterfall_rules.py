@@ -22,10 +22,13 @@ from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
 from domain.enrichment import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult, storable
+from domain.pending import Patience
 from domain.provider_registry import BY_NAME
 from domain.records import Record, RecordStatus
 from tests.conftest import TEST_KEYS
 from tests.contract.builders import funded_workspace
+
+ASK_ONCE = Patience(deadline_seconds=0)  # a pending answer is final: these rules are not about waiting
 
 
 class ExplodingProvider:
@@ -64,7 +67,7 @@ def test_storable_drops_values_with_control_characters() -> None:
 async def test_a_provider_that_raises_still_answers_its_probe_and_releases_the_credits() -> None:
     run, record, store, breaker = await world({"apollo": ExplodingProvider()})
     with pytest.raises(OverflowError):
-        await run(record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None)
+        await run(record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None, patience=ASK_ONCE)
     view = await breaker.snapshot("apollo")
     assert (view.calls, view.failures) == (1, 1)
     account = await MemoryCreditReader(store).account(record.workspace_id)
@@ -83,7 +86,9 @@ async def test_the_adapters_guard_turns_any_surprise_into_a_transient_outcome() 
 async def test_a_nul_in_an_answer_is_never_kept() -> None:
     hit = ProviderResult(outcome=Outcome.HIT, fields={"title": FieldValue(value="C\x00TO")})
     run, record, _, _ = await world({"apollo": ScriptedProvider("apollo", hit)})
-    result = await run(record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None)
+    result = await run(
+        record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None, patience=ASK_ONCE
+    )
     assert result.found == {}
     assert result.attempts[0].outcome == "hit"
 
@@ -92,7 +97,9 @@ async def test_fields_the_record_already_has_are_not_paid_for_again() -> None:
     provider = ScriptedProvider("apollo", ProviderResult(outcome=Outcome.HIT))
     run, record, store, _ = await world({"apollo": provider})
     record.fields["title"] = "CTO"
-    result = await run(record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None)
+    result = await run(
+        record, frozenset({"title"}), [BY_NAME["apollo"]], run_id="r", max_credits=None, patience=ASK_ONCE
+    )
     assert result.status() is RecordStatus.ENRICHED
     assert provider.calls == []
     assert (await MemoryCreditReader(store).account(record.workspace_id)).balance == 10
