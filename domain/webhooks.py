@@ -10,6 +10,7 @@ Rules:
 - An attempt succeeds on a 2xx answer; anything else, a timeout or a refused address is a failure. After a
   failure the next attempt is `backoff` away (exponential, with jitter) unless that falls past the retry
   window, which dead-letters the delivery. A replay starts a new window.
+- The delivery keeps its last attempt's outcome; its log keeps every attempt (replays' too), oldest first.
 - `disable_after` dead-lettered deliveries in a row (no success between them) disable the subscription; its
   pending deliveries are dead-lettered with it, and can be replayed once it is enabled again.
 - During a secret rotation the previous secret signs too, until it expires: the header then carries two `v1`.
@@ -201,6 +202,24 @@ class AttemptOutcome:
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
 
+    def kept(self) -> AttemptOutcome:
+        """As the delivery log keeps it: the answer and the error cut short."""
+        return replace(
+            self,
+            response_excerpt=self.response_excerpt[:MAX_RESPONSE_EXCERPT],
+            error=self.error[:MAX_ERROR_CHARS] if self.error else None,
+        )
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class DeliveryAttempt:
+    """One POST of a delivery, as its attempt log keeps it."""
+
+    delivery_id: UUID
+    number: int  # the X-Cascade-Attempt it was sent with: from 1 again after a replay
+    started_at: datetime
+    outcome: AttemptOutcome
+
 
 @dataclass(slots=True, kw_only=True, frozen=True)
 class Delivery:
@@ -230,17 +249,24 @@ class Delivery:
     def claimed(self, lease_id: UUID, until: datetime) -> Delivery:
         return replace(self, lease_id=lease_id, next_attempt_at=until)
 
+    def attempt_entry(self, outcome: AttemptOutcome, started_at: datetime) -> DeliveryAttempt:
+        """The attempt log's entry for its next attempt, started at `started_at`, numbered as it is sent."""
+        return DeliveryAttempt(
+            delivery_id=self.id, number=self.attempts + 1, started_at=started_at, outcome=outcome.kept()
+        )
+
     def attempted(self, outcome: AttemptOutcome, *, policy: WebhookPolicy, now: datetime, jitter: float) -> Delivery:
         """The delivery after one attempt: succeeded, pending with its next attempt, or dead-lettered."""
+        kept = outcome.kept()
         tried = replace(
             self,
             attempts=self.attempts + 1,
             lease_id=None,
             last_attempt_at=now,
-            last_status_code=outcome.status_code,
-            last_latency_ms=outcome.latency_ms,
-            last_response_excerpt=outcome.response_excerpt[:MAX_RESPONSE_EXCERPT],
-            last_error=outcome.error[:MAX_ERROR_CHARS] if outcome.error else None,
+            last_status_code=kept.status_code,
+            last_latency_ms=kept.latency_ms,
+            last_response_excerpt=kept.response_excerpt,
+            last_error=kept.error,
         )
         if outcome.succeeded:
             return replace(tried, status=DeliveryStatus.SUCCEEDED, next_attempt_at=None, finished_at=now)

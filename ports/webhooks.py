@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from domain.pagination import Page, PageRequest
-from domain.webhooks import AttemptOutcome, Delivery, DeliveryStatus, WebhookSubscription
+from domain.webhooks import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 
 
 class WebhookRepository(Protocol):
@@ -66,6 +67,11 @@ class DeliveryRepository(Protocol):
         `lease_id`; the ids saved. A result whose lease was lost is dropped."""
 
     @abstractmethod
+    async def add_attempts(self, attempts: list[DeliveryAttempt]) -> None:
+        """Append each to its delivery's attempt log, in the order given; `Conflict` for a delivery that does not
+        exist. Call it in the transaction that records the attempts on their deliveries (which holds them)."""
+
+    @abstractmethod
     async def get_for_update(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> Delivery | None: ...
 
     @abstractmethod
@@ -75,6 +81,12 @@ class DeliveryRepository(Protocol):
     @abstractmethod
     async def dead_letter_pending(self, webhook_id: UUID, reason: str, at: datetime) -> int:
         """Dead-letter the subscription's pending deliveries (last_error = reason, no lease); how many."""
+
+
+@dataclass(slots=True, kw_only=True, frozen=True)
+class DeliveryDetail:
+    delivery: Delivery
+    attempts: tuple[DeliveryAttempt, ...]  # every attempt, replays' too, oldest first
 
 
 class WebhookReader(Protocol):
@@ -92,7 +104,8 @@ class WebhookReader(Protocol):
         """Newest first, optionally of one status."""
 
     @abstractmethod
-    async def delivery(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> Delivery | None: ...
+    async def delivery_detail(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> DeliveryDetail | None:
+        """The delivery with its attempt log, both as of one moment."""
 
     @abstractmethod
     async def count_not_under_key(self, key_version: str) -> int:

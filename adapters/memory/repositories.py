@@ -89,6 +89,7 @@ class MemoryWorkspaceRepository:
             del self._t.webhooks[webhook_id]
         for delivery_id in [k for k, d in self._t.deliveries.items() if d.workspace_id == workspace_id]:
             del self._t.deliveries[delivery_id]
+            self._t.delivery_attempts.pop(delivery_id, None)
 
 
 class MemoryMembershipRepository:

@@ -23,7 +23,7 @@ from domain.jobs import Job, JobItem
 from domain.records import Record
 from domain.sessions import RefreshToken
 from domain.waterfall import RecordedAttempt
-from domain.webhooks import Delivery, WebhookSubscription
+from domain.webhooks import Delivery, DeliveryAttempt, WebhookSubscription
 from domain.workspaces import Membership, Workspace
 
 
@@ -48,6 +48,8 @@ class Tables:
     published: dict[UUID, datetime] = field(default_factory=dict)  # event id -> when the outbox published it
     webhooks: dict[UUID, WebhookSubscription] = field(default_factory=dict)
     deliveries: dict[UUID, Delivery] = field(default_factory=dict)
+    # each delivery's attempt log, oldest first
+    delivery_attempts: dict[UUID, tuple[DeliveryAttempt, ...]] = field(default_factory=dict)
     # Set by a failed statement: like PostgreSQL, the transaction can then only roll back.
     aborted: bool = False
 
@@ -72,6 +74,7 @@ class Tables:
             published=dict(self.published),
             webhooks=dict(self.webhooks),
             deliveries=dict(self.deliveries),
+            delivery_attempts=dict(self.delivery_attempts),
         )
 
 

@@ -7,7 +7,8 @@ from uuid import UUID
 from adapters.memory.repositories import conflict
 from adapters.memory.store import MemoryStore, Tables
 from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.webhooks import Delivery, DeliveryStatus, WebhookSubscription
+from domain.webhooks import Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
+from ports.webhooks import DeliveryDetail
 
 
 class MemoryWebhookRepository:
@@ -52,6 +53,7 @@ class MemoryWebhookRepository:
         del self._t.webhooks[webhook_id]
         for delivery_id in [k for k, d in self._t.deliveries.items() if d.subscription_id == webhook_id]:
             del self._t.deliveries[delivery_id]
+            self._t.delivery_attempts.pop(delivery_id, None)
         return True
 
     async def subscribers(self, workspace_ids: list[UUID]) -> list[WebhookSubscription]:
@@ -109,6 +111,13 @@ class MemoryDeliveryRepository:
                 self._t.deliveries[delivery.id] = _mutable_of(stored, delivery)
                 saved.add(delivery.id)
         return saved
+
+    async def add_attempts(self, attempts: list[DeliveryAttempt]) -> None:
+        for attempt in attempts:
+            if attempt.delivery_id not in self._t.deliveries:
+                raise conflict(self._t, "the attempt names no delivery")
+            logged = self._t.delivery_attempts.get(attempt.delivery_id, ())
+            self._t.delivery_attempts[attempt.delivery_id] = (*logged, attempt)
 
     async def get_for_update(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> Delivery | None:
         found = self._t.deliveries.get(delivery_id)
@@ -195,9 +204,12 @@ class MemoryWebhookReader:
             found = [d for d in found if (d.created_at, d.id) < before]
         return page_of(found[: page.limit + 1], page.limit, lambda d: Cursor(created_at=d.created_at, id=d.id))
 
-    async def delivery(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> Delivery | None:
-        found = self._store.tables.deliveries.get(delivery_id)
-        return found if _belongs(found, workspace_id, webhook_id) else None
+    async def delivery_detail(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> DeliveryDetail | None:
+        tables = self._store.tables  # the committed tables, swapped whole: one moment
+        found = tables.deliveries.get(delivery_id)
+        if found is None or not _belongs(found, workspace_id, webhook_id):
+            return None
+        return DeliveryDetail(delivery=found, attempts=tables.delivery_attempts.get(delivery_id, ()))
 
     async def count_not_under_key(self, key_version: str) -> int:
         return sum(1 for w in self._store.tables.webhooks.values() if _not_under_key(w, key_version))

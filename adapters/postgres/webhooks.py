@@ -9,12 +9,14 @@ from uuid import UUID
 from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.postgres.delivery_attempts import append_attempts, attempts_of
 from adapters.postgres.pool import Connection, connection
 from adapters.postgres.readers import FIRST_CURSOR, LAST_CURSOR
 from domain.credentials import SealedSecret
 from domain.errors import Conflict
 from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.webhooks import MAX_ERROR_CHARS, Delivery, DeliveryStatus, WebhookSubscription
+from domain.webhooks import MAX_ERROR_CHARS, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
+from ports.webhooks import DeliveryDetail
 
 WEBHOOK_COLUMNS = (
     "id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,"
@@ -114,6 +116,8 @@ SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
 WHERE workspace_id = %(ws)s AND subscription_id = %(webhook_id)s AND id = %(id)s
 """
 SELECT_DELIVERY_FOR_UPDATE = SELECT_DELIVERY + " FOR UPDATE"
+# The first statement of a transaction whose reads all see one moment (a delivery and its attempt log).
+ONE_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 DEAD_LETTER_PENDING = """
 UPDATE webhook_deliveries
 SET status = 'dead_lettered', next_attempt_at = NULL, lease_id = NULL, last_error = %(reason)s, finished_at = %(at)s
@@ -332,6 +336,10 @@ class PostgresDeliveryRepository:
                 if not cursor.nextset():
                     return saved
 
+    async def add_attempts(self, attempts: list[DeliveryAttempt]) -> None:
+        with constraint_violation_as_conflict("the attempt names no delivery"):
+            await append_attempts(self._conn, attempts)
+
     async def get_for_update(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> Delivery | None:
         params = {"ws": workspace_id, "webhook_id": webhook_id, "id": delivery_id}
         return await _one_delivery(self._conn, SELECT_DELIVERY_FOR_UPDATE, params)
@@ -382,10 +390,12 @@ class PostgresWebhookReader:
             [delivery_from_row(r) for r in rows], page.limit, lambda d: Cursor(created_at=d.created_at, id=d.id)
         )
 
-    async def delivery(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> Delivery | None:
+    async def delivery_detail(self, workspace_id: UUID, webhook_id: UUID, delivery_id: UUID) -> DeliveryDetail | None:
         params = {"ws": workspace_id, "webhook_id": webhook_id, "id": delivery_id}
-        async with connection(self._pool) as conn:
-            return await _one_delivery(conn, SELECT_DELIVERY, params)
+        async with connection(self._pool) as conn, conn.transaction():
+            await conn.execute(ONE_SNAPSHOT)
+            found = await _one_delivery(conn, SELECT_DELIVERY, params)
+            return DeliveryDetail(delivery=found, attempts=await attempts_of(conn, found.id)) if found else None
 
     async def count_not_under_key(self, key_version: str) -> int:
         async with connection(self._pool) as conn:

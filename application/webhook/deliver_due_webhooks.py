@@ -10,6 +10,7 @@ from application.webhook.signing import post_signed
 from domain.webhooks import (
     WEBHOOK_DISABLED,
     Delivery,
+    DeliveryAttempt,
     DeliveryStatus,
     WebhookPolicy,
     WebhookSubscription,
@@ -37,7 +38,7 @@ class Claimed:
 class Attempted:
     delivery: Delivery  # after the attempt, or dead-lettered without one
     lease_id: UUID
-    tried: bool  # False when it was dead-lettered without an attempt (its webhook inactive)
+    attempt: DeliveryAttempt | None  # its attempt log's entry; None when dead-lettered without an attempt
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -55,10 +56,11 @@ class DeliverDueWebhooks:
     Rules: due deliveries are claimed under a lease first (committed), so a worker that dies mid-attempt only
     delays them until the lease ends, and another worker's claim never takes them meanwhile; each is POSTed with
     fresh signed headers; results are recorded in one transaction, the webhooks locked before their deliveries,
-    and each only under the lease it was claimed with. A success clears the webhook's failure streak, a dead
-    letter adds to it, and reaching `disable_after` disables the webhook, dead-letters its pending deliveries
-    and writes an audit entry. A delivery whose webhook is inactive is dead-lettered without an attempt; one
-    whose webhook is gone went with it.
+    and each only under the lease it was claimed with, with its entry in the delivery's attempt log (a result
+    whose lease was lost leaves none). A success clears the webhook's failure streak, a dead letter adds to it,
+    and reaching `disable_after` disables the webhook, dead-letters its pending deliveries and writes an audit
+    entry. A delivery whose webhook is inactive is dead-lettered without an attempt; one whose webhook is gone
+    went with it.
     """
 
     def __init__(
@@ -96,10 +98,11 @@ class DeliverDueWebhooks:
             return None
         if not webhook.active:
             return Attempted(delivery=delivery.dead_lettered(INACTIVE, self._clock.now()), lease_id=claimed.lease_id,
-                             tried=False)  # fmt: skip
-        outcome = await post_signed(self._sender, self._box, webhook, delivery, self._clock.now())
+                             attempt=None)  # fmt: skip
+        started = self._clock.now()
+        outcome = await post_signed(self._sender, self._box, webhook, delivery, started)
         after = delivery.attempted(outcome, policy=self._policy, now=self._clock.now(), jitter=self._jitter.fraction())
-        return Attempted(delivery=after, lease_id=claimed.lease_id, tried=True)
+        return Attempted(delivery=after, lease_id=claimed.lease_id, attempt=delivery.attempt_entry(outcome, started))
 
     async def record(self, results: list[Attempted], *, claimed: int | None = None) -> DeliveryRound:
         if not results:
@@ -114,14 +117,16 @@ class DeliverDueWebhooks:
             by_lease[result.lease_id].append(result.delivery)
         async with self._uow as uow:
             webhooks = {w.id: w for w in await uow.webhooks.lock_many([r.delivery.subscription_id for r in results])}
-            saved: set[UUID] = set()
-            for lease_id, deliveries in by_lease.items():
-                saved |= await uow.deliveries.finish_attempts(deliveries, lease_id)
+            saved_under = {lease: await uow.deliveries.finish_attempts(ds, lease) for lease, ds in by_lease.items()}
+            saved: set[UUID] = set().union(*saved_under.values())
+            await uow.deliveries.add_attempts(
+                [r.attempt for r in results if r.attempt is not None and r.delivery.id in saved_under[r.lease_id]]
+            )
             changed: set[UUID] = set()
             for result in results:
                 delivery = result.delivery
                 webhook = webhooks.get(delivery.subscription_id)
-                if delivery.id not in saved or webhook is None or not result.tried:
+                if delivery.id not in saved or webhook is None or result.attempt is None:
                     continue
                 if delivery.status is DeliveryStatus.SUCCEEDED:
                     succeeded += 1
@@ -165,6 +170,6 @@ class DeliverDueWebhooks:
         for result in saved:
             delivery = result.delivery
             outcome = OUTCOME.get(delivery.status, "failed")  # failed: pending again, for a retry
-            self._metrics.webhook_delivery(outcome, delivery.last_latency_ms if result.tried else None)
+            self._metrics.webhook_delivery(outcome, result.attempt.outcome.latency_ms if result.attempt else None)
         for _ in range(given_up):
             self._metrics.webhook_delivery("dead_lettered", None)

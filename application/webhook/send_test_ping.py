@@ -26,7 +26,7 @@ class SendTestPing:
     """POST a signed `ping` to the webhook now and answer how it went.
 
     Rules: admin or owner; active or not; one attempt, not retried; kept in the delivery log as `succeeded` or
-    `failed`; it does not count towards disabling the webhook.
+    `failed`, with its attempt; it does not count towards disabling the webhook.
     """
 
     def __init__(
@@ -55,5 +55,6 @@ class SendTestPing:
         async with self._uow as uow:
             if await uow.webhooks.get_for_update(cmd.workspace_id, cmd.webhook_id) is not None:  # not deleted since
                 await uow.deliveries.add_many([done])
+                await uow.deliveries.add_attempts([ping.attempt_entry(outcome, now)])
                 await uow.commit()
         return done

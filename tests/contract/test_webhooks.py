@@ -15,8 +15,16 @@ import pytest
 from domain.errors import Conflict
 from domain.events import Event, EventType
 from domain.pagination import Page, PageRequest
-from domain.webhooks import AttemptOutcome, Delivery, DeliveryStatus, WebhookPolicy, WebhookSubscription
+from domain.webhooks import (
+    AttemptOutcome,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    WebhookPolicy,
+    WebhookSubscription,
+)
 from domain.workspaces import Workspace
+from ports.webhooks import DeliveryDetail
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
 from tests.contract.test_readers import BASE, LIMITS, OFFSETS, all_pages, assert_paged
@@ -25,9 +33,11 @@ from tests.contract.webhook_builders import (
     new_ping,
     new_webhook,
     sealed_secret,
+    store_attempts,
     store_deliveries,
     store_webhooks,
     stored,
+    stored_attempts,
 )
 
 POLICY = WebhookPolicy()
@@ -73,6 +83,16 @@ def succeeded(delivery: Delivery, at: timedelta = timedelta(minutes=1)) -> Deliv
 
 def dead(delivery: Delivery, reason: str = "the webhook was disabled") -> Delivery:
     return delivery.dead_lettered(reason, delivery.created_at + timedelta(hours=2))
+
+
+def tried(delivery: Delivery, *outcomes: AttemptOutcome) -> tuple[Delivery, list[DeliveryAttempt]]:
+    """The delivery after an attempt per outcome, a minute apart from NOW, and each attempt's log entry."""
+    entries = []
+    for n, outcome in enumerate(outcomes):
+        started = NOW + timedelta(minutes=n, microseconds=n + 1)
+        entries.append(delivery.attempt_entry(outcome, started))
+        delivery = delivery.attempted(outcome, policy=POLICY, now=started + timedelta(seconds=1), jitter=0.5)
+    return delivery, entries
 
 
 # Subscriptions
@@ -175,6 +195,9 @@ async def test_delete_takes_the_deliveries_along_and_answers_false_for_unknown_o
     gone = [new_delivery(doomed, created_at=BASE), succeeded(new_delivery(doomed)), new_ping(doomed)]
     survivors = [new_delivery(kept, created_at=BASE), dead(new_delivery(kept))]
     await store_deliveries(backend, *gone, *survivors)
+    _, gone_attempts = tried(gone[1], UNAVAILABLE, OK)
+    _, kept_attempts = tried(survivors[1], REFUSED)
+    await store_attempts(backend, *gone_attempts, *kept_attempts)
 
     async with backend.uow() as uow:
         assert await uow.webhooks.delete(theirs.id, doomed.id) is False
@@ -193,6 +216,10 @@ async def test_delete_takes_the_deliveries_along_and_answers_false_for_unknown_o
     assert (await backend.webhooks.deliveries(mine.id, doomed.id, PAGE)).items == []
     for delivery in survivors:
         assert await stored(backend, delivery) == delivery
+    assert await stored_attempts(backend, survivors[1]) == tuple(kept_attempts)
+    remade = replace(gone[1], subscription_id=kept.id)  # its id used again: its attempts went with it
+    await store_deliveries(backend, remade)
+    assert await stored_attempts(backend, remade) == ()
     async with backend.uow() as uow:  # its deliveries are not due anywhere either
         lease = uuid4()
         claimed = await uow.deliveries.claim_due(NOW, lease_id=lease, lease_until=NOW, limit=10)
@@ -486,7 +513,7 @@ async def test_concurrent_claims_take_disjoint_deliveries(backend: Backend) -> N
 
 
 async def test_finish_attempts_saves_only_results_whose_lease_still_holds(backend: Backend) -> None:
-    workspace, webhook = await with_webhook(backend)
+    _, webhook = await with_webhook(backend)
     x, y, z = (new_delivery(webhook, created_at=BASE, due_at=BASE + timedelta(seconds=i)) for i in range(3))
     untouched = new_delivery(webhook, created_at=BASE, due_at=NOW + timedelta(days=1))
     await store_deliveries(backend, x, y, z, untouched)
@@ -529,7 +556,7 @@ async def test_finish_attempts_saves_only_results_whose_lease_still_holds(backen
     assert await stored(backend, x) == x_dead
     assert x_dead.status is DeliveryStatus.DEAD_LETTERED
     assert x_dead.lease_id is None
-    assert (await backend.webhooks.delivery(workspace.id, webhook.id, x.id)) == x_dead
+    assert await stored(backend, x) == x_dead
 
 
 async def test_get_for_update_is_scoped_by_workspace_and_webhook(backend: Backend) -> None:
@@ -545,10 +572,12 @@ async def test_get_for_update_is_scoped_by_workspace_and_webhook(backend: Backen
         assert await uow.deliveries.get_for_update(theirs.id, webhook.id, delivery.id) is None
         assert await uow.deliveries.get_for_update(theirs.id, foreign.id, delivery.id) is None
         assert await uow.deliveries.get_for_update(mine.id, webhook.id, uuid4()) is None
-    assert await backend.webhooks.delivery(mine.id, webhook.id, delivery.id) == delivery
-    assert await backend.webhooks.delivery(mine.id, sibling.id, delivery.id) is None
-    assert await backend.webhooks.delivery(theirs.id, webhook.id, delivery.id) is None
-    assert await backend.webhooks.delivery(mine.id, webhook.id, uuid4()) is None
+    assert await backend.webhooks.delivery_detail(mine.id, webhook.id, delivery.id) == DeliveryDetail(
+        delivery=delivery, attempts=()
+    )
+    assert await backend.webhooks.delivery_detail(mine.id, sibling.id, delivery.id) is None
+    assert await backend.webhooks.delivery_detail(theirs.id, webhook.id, delivery.id) is None
+    assert await backend.webhooks.delivery_detail(mine.id, webhook.id, uuid4()) is None
 
 
 async def test_save_persists_every_mutable_field_whatever_the_lease(backend: Backend) -> None:
@@ -584,7 +613,7 @@ async def test_save_persists_every_mutable_field_whatever_the_lease(backend: Bac
         await uow.deliveries.save(new_delivery(webhook))  # no such delivery: nothing happens
         await uow.commit()
     assert await stored(backend, delivery) == replayed
-    assert await backend.webhooks.delivery(workspace.id, other.id, delivery.id) is None
+    assert await backend.webhooks.delivery_detail(workspace.id, other.id, delivery.id) is None
     assert [d.id for d in (await backend.webhooks.deliveries(workspace.id, webhook.id, PAGE)).items] == [delivery.id]
 
 
@@ -649,6 +678,77 @@ async def test_bodies_are_kept_byte_for_byte(backend: Backend) -> None:
             assert locked.body == delivery.body
 
 
+# The attempt log
+
+
+async def test_every_attempt_is_kept_oldest_first_with_every_field_and_a_replay_appends(backend: Backend) -> None:
+    mine, theirs = await two_workspaces(backend)
+    webhook, sibling = new_webhook(mine), new_webhook(mine)
+    await store_webhooks(backend, webhook, sibling)
+    delivery, quiet = new_delivery(webhook, created_at=BASE), new_delivery(webhook, created_at=BASE)
+    await store_deliveries(backend, delivery, quiet)
+    rambling = AttemptOutcome(
+        status_code=500, latency_ms=10_001, response_excerpt="é☕ " * 400, error="the receiver answered 500 ü" * 20
+    )
+    retried, entries = tried(delivery, UNAVAILABLE, REFUSED, rambling, OK)
+    assert retried.status is DeliveryStatus.SUCCEEDED
+    await store_attempts(backend, *entries[:2])  # appended in the order given, and across units of work
+    for entry in entries[2:]:
+        await store_attempts(backend, entry)
+    ping = new_ping(webhook, at=BASE)
+    _, (ping_attempt,) = tried(ping, REFUSED)
+    async with backend.uow() as uow:  # a ping is stored with its only attempt
+        await uow.deliveries.add_many([ping])
+        await uow.deliveries.add_attempts([ping_attempt])
+        await uow.commit()
+
+    logged = await stored_attempts(backend, delivery)
+    assert logged == tuple(entries)
+    assert logged is not None
+    assert [a.number for a in logged] == [1, 2, 3, 4]
+    assert [a.outcome.status_code for a in logged] == [503, None, 500, 204]
+    assert logged[1].started_at == NOW + timedelta(minutes=1, microseconds=2)  # to the microsecond
+    assert (len(logged[2].outcome.response_excerpt), len(logged[2].outcome.error or "")) == (1024, 300)
+    assert await stored_attempts(backend, ping) == (ping_attempt,)
+    assert await stored_attempts(backend, quiet) == ()
+    assert await backend.webhooks.delivery_detail(mine.id, webhook.id, delivery.id) == DeliveryDetail(
+        delivery=delivery, attempts=tuple(entries)
+    )
+    assert await backend.webhooks.delivery_detail(mine.id, sibling.id, delivery.id) is None
+    assert await backend.webhooks.delivery_detail(theirs.id, webhook.id, delivery.id) is None
+
+    replayed = retried.replayed(NOW + timedelta(days=1))
+    again = replayed.attempt_entry(OK, NOW + timedelta(days=1, seconds=1))
+    async with backend.uow() as uow:
+        await uow.deliveries.save(replayed)
+        await uow.deliveries.add_attempts([again])
+        await uow.commit()
+    assert await stored_attempts(backend, delivery) == (*entries, again)
+    assert again.number == 1, "numbered as X-Cascade-Attempt: from 1 again after a replay"
+
+
+async def test_an_attempt_of_no_delivery_is_a_conflict_that_aborts_and_uncommitted_ones_are_not_kept(
+    backend: Backend,
+) -> None:
+    _, webhook = await with_webhook(backend)
+    delivery = new_delivery(webhook)
+    await store_deliveries(backend, delivery)
+    _, (attempt,) = tried(delivery, OK)
+
+    async with backend.uow() as uow:
+        await uow.deliveries.add_attempts([attempt])
+        with pytest.raises(Conflict):
+            await uow.deliveries.add_attempts([replace(attempt, delivery_id=uuid4())])
+        await uow.commit()
+    assert await stored_attempts(backend, delivery) == ()
+    async with backend.uow() as uow:
+        await uow.deliveries.add_attempts([])
+        await uow.deliveries.add_attempts([attempt])
+    assert await stored_attempts(backend, delivery) == ()
+    await store_attempts(backend, attempt)
+    assert await stored_attempts(backend, delivery) == (attempt,)
+
+
 # Reading
 
 
@@ -706,6 +806,9 @@ async def test_deleting_the_workspace_deletes_its_webhooks_and_deliveries(backen
     lost = [new_delivery(gone, created_at=BASE), dead(new_delivery(gone))]
     saved = [new_delivery(survivor, created_at=BASE), succeeded(new_delivery(survivor))]
     await store_deliveries(backend, *lost, *saved)
+    _, lost_attempts = tried(lost[1], REFUSED, REFUSED)
+    _, saved_attempts = tried(saved[1], OK)
+    await store_attempts(backend, *lost_attempts, *saved_attempts)
 
     async with backend.uow() as uow:
         await uow.workspaces.delete(doomed.id)
@@ -719,6 +822,10 @@ async def test_deleting_the_workspace_deletes_its_webhooks_and_deliveries(backen
     assert await backend.webhooks.get(kept.id, survivor.id) == survivor
     for delivery in saved:
         assert await stored(backend, delivery) == delivery
+    assert await stored_attempts(backend, saved[1]) == tuple(saved_attempts)
+    remade = replace(lost[1], workspace_id=kept.id, subscription_id=survivor.id)  # its attempts went with it
+    await store_deliveries(backend, remade)
+    assert await stored_attempts(backend, remade) == ()
     async with backend.uow() as uow:
         assert await uow.webhooks.count(doomed.id) == 0
         assert await uow.webhooks.subscribers([doomed.id, kept.id]) == [survivor]

@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from domain.credentials import SealedSecret
 from domain.events import Event, EventType
-from domain.webhooks import PING, Delivery, WebhookSubscription, delivery_for, ping_body
+from domain.webhooks import PING, Delivery, DeliveryAttempt, WebhookSubscription, delivery_for, ping_body
 from domain.workspaces import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import utc_now
@@ -90,6 +90,19 @@ async def store_deliveries(backend: Backend, *deliveries: Delivery) -> None:
         await uow.commit()
 
 
+async def store_attempts(backend: Backend, *attempts: DeliveryAttempt) -> None:
+    async with backend.uow() as uow:
+        await uow.deliveries.add_attempts(list(attempts))
+        await uow.commit()
+
+
 async def stored(backend: Backend, delivery: Delivery) -> Delivery | None:
     """The delivery as its subscription's log shows it now."""
-    return await backend.webhooks.delivery(delivery.workspace_id, delivery.subscription_id, delivery.id)
+    found = await backend.webhooks.delivery_detail(delivery.workspace_id, delivery.subscription_id, delivery.id)
+    return found.delivery if found else None
+
+
+async def stored_attempts(backend: Backend, delivery: Delivery) -> tuple[DeliveryAttempt, ...] | None:
+    """The delivery's attempt log as its detail shows it now; None when there is no such delivery."""
+    found = await backend.webhooks.delivery_detail(delivery.workspace_id, delivery.subscription_id, delivery.id)
+    return found.attempts if found else None

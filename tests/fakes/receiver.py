@@ -3,6 +3,7 @@
     with running_receiver() as receiver:
         receiver.answer(503)           # down: every POST gets 503
         receiver.answer(200, delay=2)  # up, but slow
+        receiver.answer_in_turn((500, 0, b"oops"), (200, 2, b""))  # the next two requests, then as before
         got = await receiver.wait_for(3)
 
 It runs under uvicorn in its own thread (tests/fakes/server.py), so the app
@@ -46,10 +47,18 @@ class Receiver:
     delay: float = 0.0
     reply: bytes = b'{"ok":true}'
     received: list[Received] = field(default_factory=list)
+    turns: list[tuple[int, float, bytes]] = field(default_factory=list)  # (status, delay, reply), first next
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, status: int, *, delay: float = 0.0, reply: bytes = b'{"ok":true}') -> None:
-        self.status, self.delay, self.reply = status, delay, reply
+        with self._lock:
+            self.status, self.delay, self.reply = status, delay, reply
+            self.turns.clear()
+
+    def answer_in_turn(self, *turns: tuple[int, float, bytes]) -> None:
+        """Answer the next requests with these (status, delay, reply), one each, then as `answer` last said."""
+        with self._lock:
+            self.turns.extend(turns)
 
     def snapshot(self) -> list[Received]:
         with self._lock:
@@ -81,9 +90,9 @@ class Receiver:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
         arrived = Received(scope["method"], scope["path"], headers, b"".join(chunks), time.time(), query)
-        status, delay, reply = self.status, self.delay, self.reply
         with self._lock:
             self.received.append(arrived)
+            status, delay, reply = self.turns.pop(0) if self.turns else (self.status, self.delay, self.reply)
         if delay:
             await asyncio.sleep(delay)
         await send(

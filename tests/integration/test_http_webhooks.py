@@ -37,6 +37,7 @@ DELIVERY_FIELDS = {
     "id", "webhookId", "eventId", "event", "status", "attempts", "nextAttemptAt", "lastAttemptAt", "responseStatus",
     "latencyMs", "responseBody", "error", "createdAt", "replayedAt", "finishedAt",
 }  # fmt: skip
+ATTEMPT_FIELDS = {"attempt", "startedAt", "responseStatus", "latencyMs", "responseBody", "error"}
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -366,9 +367,19 @@ async def test_a_ping_is_signed_with_the_secret_and_logged(hooks: Any, receiver:
     one = await hooks.get(hook(team, made["id"], f"/deliveries/{answered['id']}"), headers=team.owner.headers)
     assert one.status_code == 200, one.text
     detail = one.json()["data"]
-    assert set(detail) == DELIVERY_FIELDS | {"payload"}
+    assert set(detail) == DELIVERY_FIELDS | {"payload", "attemptLog"}
     assert detail["payload"].encode() == got.body, "the exact bytes that were signed and sent"
-    assert {k: v for k, v in detail.items() if k != "payload"} == answered
+    assert {k: v for k, v in detail.items() if k not in ("payload", "attemptLog")} == answered
+    (attempt,) = detail["attemptLog"]
+    assert set(attempt) == ATTEMPT_FIELDS
+    assert (attempt["attempt"], attempt["responseStatus"], attempt["responseBody"], attempt["error"]) == (
+        1,
+        200,
+        '{"ok":true}',
+        None,
+    )
+    assert attempt["latencyMs"] == answered["latencyMs"]
+    assert at(answered["createdAt"]) <= at(attempt["startedAt"]) <= at(answered["lastAttemptAt"])
     assert_error(
         await hooks.get(hook(team, made["id"], f"/deliveries/{uuid4()}"), headers=team.admin.headers), 404, "NOT_FOUND"
     )
@@ -387,6 +398,16 @@ async def test_a_ping_to_a_failing_receiver_is_failed_with_its_answer(hooks: Any
     refused = await ping(hooks, team, unreachable["id"])
     assert (refused["status"], refused["responseStatus"], refused["responseBody"]) == ("failed", None, "")
     assert refused["error"]
+    for failed, status in ((answered, 500), (refused, None)):
+        detail = await hooks.get(
+            hook(team, failed["webhookId"], f"/deliveries/{failed['id']}"), headers=team.admin.headers
+        )
+        (attempt,) = detail.json()["data"]["attemptLog"]
+        assert (attempt["responseStatus"], attempt["responseBody"], attempt["error"]) == (
+            status,
+            failed["responseBody"],
+            failed["error"],
+        )
     still = await hooks.get(hook(team, made["id"]), headers=team.admin.headers)
     assert still.json()["data"]["failureStreak"] == 0, "a ping does not count towards disabling"
 
@@ -490,6 +511,8 @@ async def test_a_replay_is_sent_again_with_the_same_id_and_body(delivering: Any,
             break
         await asyncio.sleep(0.05)
     assert (done["status"], done["responseStatus"], done["attempts"]) == ("succeeded", 200, 1)
+    log = [(a["attempt"], a["responseStatus"]) for a in done["attemptLog"]]
+    assert log == [(1, 503), (1, 200)], "the failed ping and its replay, oldest first"
 
 
 async def test_the_log_is_newest_first_filtered_by_status_and_paged(hooks: Any, receiver: Receiver) -> None:

@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,54 @@ async def test_a_receiver_that_recovers_gets_the_delivery_and_the_streak_stays_c
     webhook = await hooks_api.get(f"/api/v1/workspaces/{workspace}/webhooks/{hook['id']}", headers=owner.headers)
     assert webhook.json()["data"]["active"] is True
     assert webhook.json()["data"]["failureStreak"] == 0
+
+
+async def test_the_log_keeps_every_attempt_a_500_a_timeout_the_200_and_a_replay(
+    hook_settings: dict[str, Any], receiver: Receiver
+) -> None:
+    receiver.received.clear()
+    receiver.answer(200)
+    receiver.answer_in_turn((500, 0.0, b'{"error":"receiver exploded"}'), (200, 1.5, b"too late"))
+    settings = test_settings(**hook_settings | {"webhook_timeout_seconds": 0.5, "webhook_retry_window_seconds": 60.0})
+    async with AsyncTestClient(app=create_app(settings)) as api:
+        owner = await register(api)
+        workspace = await create_workspace(api, owner)
+        hook = await subscribe(api, owner, workspace, receiver.url, ["job.completed"])
+        await run_job(api, owner, workspace, 1, "wh5")
+        (done,) = await until(lambda: deliveries(api, owner, workspace, hook["id"], "succeeded"))
+        tries = receiver.snapshot()
+        url = f"/api/v1/workspaces/{workspace}/webhooks/{hook['id']}/deliveries/{done['id']}"
+        detail = (await api.get(url, headers=owner.headers)).json()["data"]
+
+        receiver.answer(204, reply=b"")
+        assert (await api.post(url + "/replay", headers=owner.headers)).status_code == 202
+
+        async def replayed() -> Any:
+            found = (await api.get(url, headers=owner.headers)).json()["data"]
+            return found if found["status"] == "succeeded" else None
+
+        again = await until(replayed)
+
+    assert "attemptLog" not in done, "the list stays a summary"
+    assert len(tries) == 3
+    log = detail["attemptLog"]
+    assert [(a["attempt"], a["responseStatus"]) for a in log] == [(1, 500), (2, None), (3, 200)]
+    assert [a["responseBody"] for a in log] == ['{"error":"receiver exploded"}', "", '{"ok":true}']
+    failed, timed_out, succeeded = log
+    assert failed["error"] == "the receiver answered 500"
+    assert "no complete answer within 0.5 s" in timed_out["error"]
+    assert succeeded["error"] is None
+    assert 500 <= timed_out["latencyMs"] < 1500, "cut off at the timeout"
+    assert failed["latencyMs"] < 500
+    for entry, arrived in zip(log, tries, strict=True):
+        assert datetime.fromisoformat(entry["startedAt"]).timestamp() <= arrived.at, "started before it arrived"
+    assert (detail["attempts"], detail["responseStatus"], detail["latencyMs"]) == (3, 200, succeeded["latencyMs"])
+    assert datetime.fromisoformat(detail["lastAttemptAt"]) >= datetime.fromisoformat(succeeded["startedAt"])
+
+    assert again["attemptLog"][:3] == log, "a replay appends"
+    (replay,) = again["attemptLog"][3:]
+    assert (replay["attempt"], replay["responseStatus"], replay["responseBody"]) == (1, 204, "")
+    assert again["attempts"] == 1
 
 
 async def test_a_webhook_failing_for_good_again_and_again_is_disabled_with_an_audit_entry(

@@ -1,5 +1,5 @@
 """R11 for webhook secrets: each is answered once (by create or rotate) and appears nowhere else — not in a log
-line, another answer, a delivery or the audit log — and PostgreSQL holds only its ciphertext."""
+line, another answer, a delivery, its attempt log or the audit log — and PostgreSQL holds only its ciphertext."""
 
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ async def test_webhook_secrets_are_answered_once_and_stored_sealed(
         rows = [
             *await (await conn.execute("SELECT * FROM webhook_subscriptions")).fetchall(),
             *await (await conn.execute("SELECT * FROM webhook_deliveries")).fetchall(),
+            *await (await conn.execute("SELECT * FROM webhook_delivery_attempts")).fetchall(),
             *await (await conn.execute("SELECT * FROM audit_log")).fetchall(),
         ]
     assert rows

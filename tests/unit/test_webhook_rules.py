@@ -332,6 +332,20 @@ def test_long_answers_and_errors_are_cut_short() -> None:
     assert len(done.last_error) == 300
 
 
+def test_an_attempt_entry_is_numbered_as_it_is_sent_and_keeps_what_the_delivery_keeps() -> None:
+    long = answer(500, "x" * 5000, "e" * 5000)
+    third = delivery(attempts=2)
+    entry = third.attempt_entry(long, T0)
+    done = third.attempted(long, policy=POLICY, now=T0 + timedelta(seconds=1), jitter=0.0)
+    assert (entry.delivery_id, entry.number, entry.started_at) == (third.id, 3, T0)
+    assert entry.number == done.attempts
+    kept = entry.outcome
+    assert (kept.status_code, kept.latency_ms) == (500, 12)
+    assert (kept.response_excerpt, kept.error) == (done.last_response_excerpt, done.last_error)
+    assert (len(kept.response_excerpt), len(kept.error or "")) == (1024, 300)
+    assert done.replayed(T0).attempt_entry(answer(204), T0).number == 1, "a replay counts from 1 again"
+
+
 def test_a_replay_starts_a_fresh_window_with_the_same_id_and_body() -> None:
     policy = WebhookPolicy(first_retry_seconds=60, max_retry_seconds=60, retry_window_seconds=600)
     dead = delivery().attempted(answer(500), policy=policy, now=T0 + timedelta(seconds=590), jitter=0.0)

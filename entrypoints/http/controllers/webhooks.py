@@ -24,10 +24,11 @@ from application.webhook.send_test_ping import SendTestPing, SendTestPingCommand
 from application.webhook.update_webhook import UpdateWebhook, UpdateWebhookCommand
 from domain.network_policy import MAX_URL_CHARS
 from domain.pagination import PageRequest
-from domain.webhooks import SUBSCRIBABLE, Delivery, DeliveryStatus, WebhookSubscription
+from domain.webhooks import SUBSCRIBABLE, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from ports.webhooks import DeliveryDetail
 
 MAX_EVENT_NAMES = 32  # more than the known types; repeats and unknown names are refused by the rules, with reasons
 EVENTS_DOC = "event types, each once: " + ", ".join(sorted(SUBSCRIBABLE))
@@ -112,8 +113,18 @@ class DeliveryOut(msgspec.Struct, rename="camel"):
     finished_at: datetime | None
 
 
+class AttemptOut(msgspec.Struct, rename="camel"):
+    attempt: int  # the X-Cascade-Attempt it was sent with: from 1 again after a replay
+    started_at: datetime
+    response_status: int | None  # null when no answer came (refused, unreachable, timed out)
+    latency_ms: int
+    response_body: str  # the start of the receiver's answer
+    error: str | None
+
+
 class DeliveryDetailOut(DeliveryOut, rename="camel"):
     payload: str  # the exact body sent, as UTF-8 text
+    attempt_log: list[AttemptOut]  # every attempt, replays' too, oldest first
 
 
 def delivery_out(delivery: Delivery) -> DeliveryOut:
@@ -136,9 +147,24 @@ def delivery_out(delivery: Delivery) -> DeliveryOut:
     )
 
 
-def delivery_detail_out(delivery: Delivery) -> DeliveryDetailOut:
-    payload = delivery.body.decode("utf-8", "replace")
-    return DeliveryDetailOut(**msgspec.structs.asdict(delivery_out(delivery)), payload=payload)
+def attempt_out(attempt: DeliveryAttempt) -> AttemptOut:
+    outcome = attempt.outcome
+    return AttemptOut(
+        attempt=attempt.number,
+        started_at=attempt.started_at,
+        response_status=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        response_body=outcome.response_excerpt,
+        error=outcome.error,
+    )
+
+
+def delivery_detail_out(detail: DeliveryDetail) -> DeliveryDetailOut:
+    return DeliveryDetailOut(
+        **msgspec.structs.asdict(delivery_out(detail.delivery)),
+        payload=detail.delivery.body.decode("utf-8", "replace"),
+        attempt_log=[attempt_out(a) for a in detail.attempts],
+    )
 
 
 class WebhookController(Controller):
@@ -262,7 +288,9 @@ class WebhookController(Controller):
 
     @get(
         "/{webhook_id:uuid}/deliveries/{delivery_id:uuid}",
-        summary="One delivery with its payload, the exact body sent (admin+)",
+        summary="One delivery with its payload, the exact body sent, and its attempt log (admin+)",
+        description="`attemptLog` lists every attempt, replays' too, oldest first; `attempts` counts those since "
+        "the delivery was made or last replayed.",
     )
     @inject
     async def delivery(
