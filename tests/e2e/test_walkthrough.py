@@ -17,9 +17,8 @@ import pytest
 
 from entrypoints.config import PROJECT_ROOT
 from entrypoints.local_services import free_port
-from tests.conftest import TEST_KEYS, create_database
-
-CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")
+from tests.conftest import create_database
+from tests.e2e.dev_process import CASCADE, Dev, base_env, dev_env, processes_of
 
 
 def walkthrough_script() -> str:
@@ -27,15 +26,6 @@ def walkthrough_script() -> str:
     block = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", readme, re.S)
     assert block, "README.md lost its walkthrough block"
     return block[1]
-
-
-def base_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    env.update(CASCADE_PASSWORD_HASH_MEMORY_KIB="1024", CASCADE_LOG_LEVEL="WARNING")
-    # explicit keys: a server must not leave a development key in the repository's .cascade/
-    env.update(CASCADE_ENCRYPTION_KEYS=TEST_KEYS["encryption_keys"])
-    env.update(values)
-    return env
 
 
 def wait_until_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -103,49 +93,39 @@ def test_readme_walkthrough_on_cascade_serve(served: str) -> None:
 
 
 def test_cascade_dev_runs_the_walkthrough_and_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
-    port = free_port()
-    env = base_env(
-        CASCADE_DATA_DIR=str(tmp_path),
-        CASCADE_PORT=str(port),
-        CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()),
-        CASCADE_EMBEDDED_TEMPORAL_PORT=str(free_port()),
-        CASCADE_SCRAPER_PORT=str(free_port()),
-        CASCADE_ENCRYPTION_KEYS="",  # the development key of one machine, kept in the data dir
-    )
-    process = subprocess.Popen([CASCADE, "dev"], env=env)
-    base = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path / "data"
+    env = dev_env(data_dir, CASCADE_ENCRYPTION_KEYS="")  # the development key of one machine, kept in the data dir
+    dev = Dev(env)
+    base = dev.api.removesuffix("/api/v1")
     try:
-        wait_until_ready(base, process, timeout=60)
-        result = run_walkthrough(base)
-        assert result.returncode == 0, result.stdout + result.stderr
+        # Ready means every process it started is: the API, the worker and the scraper, each seen ready.
+        dev.wait_ready()
         scraper = httpx.get(f"http://127.0.0.1:{env['CASCADE_SCRAPER_PORT']}/health", timeout=10)
         assert scraper.status_code == 200, "`cascade dev` runs the scraper service beside the API"
+        health = httpx.get(f"{dev.api}/health", timeout=10).json()["data"]
+        processes = {c["name"]: c for c in health["components"] if c["name"] in ("worker", "scraper")}
+        assert {name: c["status"] for name, c in processes.items()} == {"worker": "ok", "scraper": "ok"}, health
+        assert all(c["required"] is False for c in processes.values())
+        result = run_walkthrough(base)
+        assert result.returncode == 0, result.stdout + result.stderr
     finally:
-        code = stop(process)
-    assert code in (0, 130)
-    pgdata = tmp_path / "postgres" / "pgdata"
+        code = dev.interrupt()
+    assert code in (0, 130), dev.output()[-3000:]
+    pgdata = data_dir / "postgres" / "pgdata"
     assert (pgdata / "PG_VERSION").exists(), "the embedded database lives in the data dir"
     assert not (pgdata / "postmaster.pid").exists(), "Ctrl-C must stop the embedded PostgreSQL too"
-    assert (tmp_path / "temporal" / "dev.db").exists(), "the Temporal dev server keeps its state in the data dir"
+    assert (data_dir / "temporal" / "dev.db").exists(), "the Temporal dev server keeps its state in the data dir"
     assert not port_open(int(env["CASCADE_EMBEDDED_TEMPORAL_PORT"])), "Ctrl-C must stop the Temporal dev server too"
     assert not port_open(int(env["CASCADE_SCRAPER_PORT"])), "Ctrl-C must stop the scraper too"
-    assert (tmp_path / "dev-encryption-keys").stat().st_mode & 0o777 == 0o600, "the development key lives there too"
+    assert processes_of(data_dir) == {}, "Ctrl-C must stop every process it started"
+    assert (data_dir / "dev-encryption-keys").stat().st_mode & 0o777 == 0o600, "the development key lives there too"
 
 
 def test_cascade_dev_sandbox_enriches_from_the_fake_providers(tmp_path: Path) -> None:
-    port = free_port()
-    env = base_env(
-        CASCADE_DATA_DIR=str(tmp_path),
-        CASCADE_PORT=str(port),
-        CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()),
-        CASCADE_EMBEDDED_TEMPORAL_PORT=str(free_port()),
-        CASCADE_SCRAPER_PORT=str(free_port()),
-        CASCADE_STARTER_CREDITS="1000",
-    )
-    process = subprocess.Popen([CASCADE, "dev", "--sandbox"], env=env)
-    base = f"http://127.0.0.1:{port}/api/v1"
+    dev = Dev(dev_env(tmp_path / "data", CASCADE_STARTER_CREDITS="1000"), "--sandbox")
+    base = dev.api
     try:
-        wait_until_ready(base.removesuffix("/api/v1"), process, timeout=60)
+        dev.wait_ready()
         session = httpx.post(
             f"{base}/auth/register",
             json={"email": "demo@example.com", "password": "correct horse battery", "name": "Demo"},
@@ -173,4 +153,4 @@ def test_cascade_dev_sandbox_enriches_from_the_fake_providers(tmp_path: Path) ->
         assert state["progress"]["enriched"] == 120
         assert state["creditsSpent"] == 120
     finally:
-        stop(process)
+        assert dev.interrupt() in (0, 130)

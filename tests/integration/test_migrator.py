@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from adapters.postgres.migrator import MigrationError, migrate
+from entrypoints.local_services import free_port
 from tests.conftest import MIGRATIONS, create_database
 
 MIGRATION_FILES = sorted(MIGRATIONS.glob("*.sql"))
@@ -193,8 +194,14 @@ async def test_cli_bad_setting_exits_2_and_names_the_variable(fresh_url: str) ->
     assert await tables(fresh_url) == set()
 
 
-async def test_cli_migrate_without_a_database_url_exits_2() -> None:
-    result = await run_cli("migrate", env=cli_env())
+async def test_cli_migrate_without_a_database_url_migrates_the_embedded_database(tmp_path: Path) -> None:
+    """Without CASCADE_DATABASE_URL a command uses the data dir's embedded PostgreSQL: started for it, then stopped."""
+    env = cli_env(CASCADE_DATA_DIR=str(tmp_path), CASCADE_EMBEDDED_POSTGRES_PORT=str(free_port()))
+    result = await run_cli("migrate", env=env)
 
-    assert result.returncode == 2
-    assert "CASCADE_DATABASE_URL" in result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"event": "migrated"' in result.stdout
+    assert not (tmp_path / "postgres" / "pgdata" / "postmaster.pid").exists(), "the database it started is stopped"
+    again = await run_cli("migrate", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert '"applied": []' in again.stdout

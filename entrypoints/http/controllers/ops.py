@@ -2,16 +2,29 @@ from __future__ import annotations
 
 import msgspec
 from dishka.integrations.litestar import FromDishka, inject
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, Litestar, MediaType, Response, get
+from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
-from application.ops.check_health import CheckHealth, HealthReport
+from application.ops.check_health import CheckHealth, HealthReport, ProcessBoard, ProcessHealth
 from entrypoints.http.envelope import Envelope, ok
+
+_BOARD = "cascade_process_board"
+
+
+def watch_processes(app: Litestar, board: ProcessBoard) -> None:
+    """Health lists the processes of `board` too: `cascade dev` shows its worker and scraper there."""
+    app.state[_BOARD] = board
+
+
+def _processes(state: State) -> list[ProcessHealth]:
+    board = state.get(_BOARD)
+    return board.snapshot() if isinstance(board, ProcessBoard) else []
 
 
 class ComponentOut(msgspec.Struct, rename="camel"):
     name: str
-    status: str
+    status: str  # ok, degraded or down; a process started beside the API: starting, ok or down
     latency_ms: float
     required: bool
     detail: str
@@ -31,6 +44,11 @@ def _health(report: HealthReport) -> Envelope[HealthOut]:
                     name=c.name, status=c.status, latency_ms=c.latency_ms, required=c.required, detail=c.detail
                 )
                 for c in report.components
+            ]
+            # Processes beside the API: their supervisor's last sight of them, so no latency of their own.
+            + [
+                ComponentOut(name=p.name, status=p.status, latency_ms=0.0, required=False, detail=p.detail)
+                for p in report.processes
             ],
         )
     )
@@ -41,8 +59,8 @@ class OpsController(Controller):
 
     @get("/health", summary="Liveness, with each component's status")
     @inject
-    async def health(self, uc: FromDishka[CheckHealth]) -> Envelope[HealthOut]:
-        return _health(await uc())
+    async def health(self, uc: FromDishka[CheckHealth], state: State) -> Envelope[HealthOut]:
+        return _health(await uc(_processes(state)))
 
     @get(
         "/readiness",
@@ -50,6 +68,6 @@ class OpsController(Controller):
         responses={503: ResponseSpec(Envelope[HealthOut], description="a required component is down")},
     )
     @inject
-    async def readiness(self, uc: FromDishka[CheckHealth]) -> Response[Envelope[HealthOut]]:
-        report = await uc()
+    async def readiness(self, uc: FromDishka[CheckHealth], state: State) -> Response[Envelope[HealthOut]]:
+        report = await uc(_processes(state))
         return Response(_health(report), status_code=200 if report.ready else 503, media_type=MediaType.JSON)
