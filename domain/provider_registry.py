@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from domain.enrichment import EntityKind, Outcome
@@ -125,14 +126,22 @@ BY_NAME: dict[str, ProviderSpec] = {spec.name: spec for spec in REGISTRY}
 DEFAULT_ORDER: tuple[str, ...] = tuple(s.name for s in sorted(REGISTRY, key=lambda s: (s.credit_cost, s.name)))
 
 
-def provider_order(names: list[str] | None) -> list[ProviderSpec]:
-    """The specs in the asked order (unknown names are `ValidationFailed`), or the default."""
+def provider_order(names: list[str] | None, available: Collection[str]) -> list[ProviderSpec]:
+    """The specs in the asked order, or the default one, among the providers this deployment can call
+    (`available`: the scraper only where its service is set up). An unknown or repeated name is
+    `ValidationFailed`, and so is asking for one that is not available here."""
     if not names:
-        return [BY_NAME[name] for name in DEFAULT_ORDER]
+        return [BY_NAME[name] for name in DEFAULT_ORDER if name in available]
     unknown = [name for name in names if name not in BY_NAME]
     if unknown or len(set(names)) != len(names):
         raise ValidationFailed(
             f"providers must be distinct names among: {', '.join(DEFAULT_ORDER)}",
             details=(ErrorDetail(field="providers", message="unknown or repeated provider"),),
+        )
+    absent = [name for name in names if name not in available]
+    if absent:
+        raise ValidationFailed(
+            f"not available in this deployment: {', '.join(absent)}",
+            details=(ErrorDetail(field="providers", message="provider not available here"),),
         )
     return [BY_NAME[name] for name in names]

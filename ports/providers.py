@@ -24,5 +24,9 @@ class ProviderDirectory(Protocol):
     def provider(self, name: str) -> EnrichmentProvider | None: ...
 
     @abstractmethod
+    def names(self) -> frozenset[str]:
+        """The providers there is an adapter for (the scraper only where its service is set up)."""
+
+    @abstractmethod
     def platform_key(self, name: str) -> str | None:
         """The operator's key for a provider, used when a workspace has none."""

@@ -37,5 +37,8 @@ class ProviderMap:
     def provider(self, name: str) -> EnrichmentProvider | None:
         return self._providers.get(name)
 
+    def names(self) -> frozenset[str]:
+        return frozenset(self._providers)
+
     def platform_key(self, name: str) -> str | None:
         return self._keys.get(name)

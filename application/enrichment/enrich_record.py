@@ -14,6 +14,7 @@ from domain.provider_registry import provider_order
 from domain.record_inputs import check_identifying, clean_inputs
 from domain.records import Record, RecordStatus
 from domain.waterfall import Attempt, RecordedAttempt
+from ports.providers import ProviderDirectory
 from ports.readers import WorkspaceReader
 from ports.records import RecordReader
 from ports.system import Clock, IdGenerator
@@ -64,7 +65,9 @@ class EnrichRecord:
         clock: Clock,
         ids: IdGenerator,
         policy: EnrichmentPolicy,
+        directory: ProviderDirectory,
     ) -> None:
+        self._directory = directory
         self._workspaces = workspaces
         self._records = records
         self._uow = uow
@@ -79,7 +82,7 @@ class EnrichRecord:
         if cmd.record_id is None and (replayed := await self._records.get(cmd.workspace_id, record.id)):
             return replayed, []  # a retry of a request that created its record: run nothing again
         wanted = _check_fields(record.kind, cmd.fields)
-        order = provider_order(cmd.providers)
+        order = provider_order(cmd.providers, self._directory.names())
         run_id = cmd.idempotency_key or self._ids.new_id().hex
         result = await self._run(
             record, wanted, order, run_id=f"enrich:{run_id}", max_credits=cmd.max_credits, patience=self._patience

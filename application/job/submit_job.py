@@ -17,6 +17,7 @@ from domain.record_inputs import check_identifying, clean_inputs
 from domain.records import Record, RecordStatus
 from ports.jobs import JobOrchestrator, JobReader
 from ports.metrics import NO_METRICS, Metrics
+from ports.providers import ProviderDirectory
 from ports.readers import WorkspaceReader
 from ports.records import RecordReader
 from ports.system import Clock, IdGenerator
@@ -61,10 +62,12 @@ class SubmitJob:
         orchestrator: JobOrchestrator,
         clock: Clock,
         ids: IdGenerator,
+        directory: ProviderDirectory,
         low_credits: LowCreditPolicy = NEVER_LOW,
         metrics: Metrics = NO_METRICS,
     ) -> None:
         self._workspaces, self._records, self._jobs, self._uow = workspaces, records, jobs, uow
+        self._directory = directory
         self._orchestrator, self._clock, self._ids = orchestrator, clock, ids
         self._low_credits = low_credits
         self._metrics = metrics
@@ -74,7 +77,7 @@ class SubmitJob:
         fingerprint = _fingerprint(cmd)
         if cmd.idempotency_key and (first := await self._replay(cmd, fingerprint)):
             return first
-        order = provider_order(cmd.providers)
+        order = provider_order(cmd.providers, self._directory.names())
         records, new = await self._job_records(cmd)
         check_job_fields(cmd.fields, {r.kind for r in records})
         reserved = sum(record_ceiling(r.kind, wanted_for(r.kind, cmd.fields), order) for r in records)

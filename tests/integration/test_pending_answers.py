@@ -9,7 +9,7 @@ and cached; every ask is kept.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,7 +21,7 @@ from entrypoints.http.app import create_app
 from ports.attempts import AttemptReader
 from tests.api import create_workspace, register
 from tests.conftest import test_settings
-from tests.fakes.harness import KEYS, FakeProviders, running_fakes
+from tests.fakes.harness import KEYS, FakeProviders
 from tests.integration.test_http_enrichment import balance, enrich, on_backend, provider_settings
 from tests.integration.test_http_jobs import crowd, finished, results, submit
 from tests.integration.test_temporal_jobs import in_process_worker
@@ -34,12 +34,6 @@ QUICK_PATIENCE = {
     "pending_enrich_deadline_seconds": 1.5,
     "pending_job_deadline_seconds": 1.5,
 }
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[FakeProviders]:
-    with running_fakes(slow_seconds=3) as running:
-        yield running
 
 
 @pytest.fixture(params=["memory", "postgres"])

@@ -13,13 +13,14 @@ from litestar.params import Parameter
 from application.enrichment.enrich_record import EnrichRecord, EnrichRecordCommand
 from domain.credits import MAX_IDEMPOTENCY_KEY_LENGTH
 from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
-from domain.provider_registry import DEFAULT_ORDER, REGISTRY
+from domain.provider_registry import DEFAULT_ORDER, provider_order
 from domain.waterfall import Attempt
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.record_schemas import Inputs, KindName, RecordOut, record_out
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import SPENDS_CREDITS
 from ports.circuit_breaker import CircuitBreaker
+from ports.providers import ProviderDirectory
 
 # Names are checked against the record's kind and the registry by the use case, which says what is wrong;
 # the OpenAPI document lists the names (Litestar drops constraints on list items, so they are given whole).
@@ -108,9 +109,12 @@ class ProviderController(Controller):
 
     @get("/", summary="The providers, cheapest first, with what they supply, cost and their live circuit state")
     @inject
-    async def providers(self, principal: Principal, breaker: FromDishka[CircuitBreaker]) -> Envelope[list[ProviderOut]]:
+    async def providers(
+        self, principal: Principal, breaker: FromDishka[CircuitBreaker], directory: FromDishka[ProviderDirectory]
+    ) -> Envelope[list[ProviderOut]]:
         listed = []
-        for spec in sorted(REGISTRY, key=lambda s: DEFAULT_ORDER.index(s.name)):
+        available = directory.names()  # the scraper only where its service is set up
+        for spec in provider_order(None, available):
             view = await breaker.snapshot(spec.name)
             listed.append(
                 ProviderOut(
