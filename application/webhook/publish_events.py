@@ -11,7 +11,8 @@ class PublishEvents:
     """Turn outbox events into deliveries, once each.
 
     Rules: the oldest unpublished events first, at most `limit`; one pending delivery, due now, per active
-    subscription of the event's workspace that wants its type; the deliveries and the events' published mark
+    subscription of the event's workspace that wants its type and existed when the event happened (an event
+    still in the outbox is not sent to a subscription made after it); the deliveries and the events' published mark
     commit together, so a crash repeats the whole step or none of it; publishers side by side take different
     events. Answers how many events it published (0: the outbox is empty).
     """
@@ -32,7 +33,7 @@ class PublishEvents:
                 delivery_for(event, subscription, delivery_id=self._ids.new_id(), now=now)
                 for event in events
                 for subscription in by_workspace[event.workspace_id]
-                if subscription.wants(event.type.value)
+                if subscription.wants(event.type.value) and subscription.created_at <= event.occurred_at
             ]
             await uow.deliveries.add_many(deliveries)
             await uow.events.mark_published([e.id for e in events], now)

@@ -12,6 +12,9 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.system.clock import SystemClock
+from adapters.system.ids import Uuid7Generator
+from application.webhook.publish_events import PublishEvents
 from domain.errors import Conflict
 from domain.events import Event, EventType
 from domain.pagination import Page, PageRequest
@@ -912,3 +915,20 @@ async def test_concurrent_publishers_claim_disjoint_events(backend: Backend) -> 
         # `b` dies without marking anything: its events wait for the next publisher.
     async with backend.uow() as uow:
         assert await uow.events.claim_unpublished(10) == events[2:]
+
+
+async def test_an_event_goes_to_the_subscriptions_that_existed_when_it_happened(backend: Backend) -> None:
+    """A subscription made while an earlier event still waits in the outbox does not get that event."""
+    workspace, _ = await two_workspaces(backend)
+    before = new_webhook(workspace, created_at=BASE)
+    after = new_webhook(workspace, created_at=BASE + timedelta(seconds=5))
+    await store_webhooks(backend, before, after)
+    earlier, later = event(workspace.id, seconds=2), event(workspace.id, seconds=10)
+    await stored_events(backend, earlier, later)
+
+    assert await PublishEvents(backend.uow(), SystemClock(), Uuid7Generator())() == 2
+    page = PageRequest.of(limit=50, cursor=None)
+    got_before = (await backend.webhooks.deliveries(workspace.id, before.id, page)).items
+    got_after = (await backend.webhooks.deliveries(workspace.id, after.id, page)).items
+    assert sorted(d.event_id for d in got_before if d.event_id) == sorted([earlier.id, later.id])
+    assert [d.event_id for d in got_after] == [later.id]
