@@ -60,7 +60,11 @@ async def exercise(api: Any) -> tuple[Team, list[Any], list[str]]:
         await api.patch(f"{team.url('/credentials')}/{team.workspace}", json={"secret": PLAINTEXT}, headers=admin),
         await api.patch(url, json={"secret": REPLACEMENT}, headers=team.member.headers),
         await api.patch(url, json={"secret": REPLACEMENT}, headers=outsider.headers),
-        await api.post(team.url("/credentials"), content=b'{"secret": "' + PLAINTEXT.encode() + b'"', headers=admin),
+        await api.post(
+            team.url("/credentials"),
+            content=b'{"secret": "' + PLAINTEXT.encode() + b'"',  # malformed JSON
+            headers={**admin, "Content-Type": "application/json"},
+        ),
         await api.get(team.url("/audit-log"), params={"limit": 200}, headers=admin),
     ]
     responses.append(await api.delete(url, headers=admin))
