@@ -2,18 +2,30 @@
 
 Postgres tests use the throwaway server of `make test` (TEST_POSTGRES_URL);
 run outside it, they fail with a message saying so rather than skip.
+
+The suite runs on pytest-xdist workers (pyproject's addopts; `-n 0` runs it in
+one process). The workers share the throwaway servers, never their data: each
+has databases of its own (`cascade_suite_gw0`, ...: `create_database` adds the
+worker to every name), a Redis database index of its own (`clean_redis`
+empties that one only), and Temporal task queues the tests already make
+unique. Whole files go to one worker (`--dist loadfile`), so a module's
+fixtures are set up once.
 """
 
 from __future__ import annotations
 
 import base64
+import gc
 import os
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 from redis import Redis as SyncRedis
@@ -78,6 +90,66 @@ def test_settings(**overrides: Any) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis' own clocks (a 200 ms deadline per example, the too_slow health check) measure the machine, not
+    # the code: on a loaded machine, or beside another worker, they fail tests that are right. A test that wants
+    # a deadline still sets one in its @settings. (--hypothesis-profile still picks another.)
+    hypothesis_settings.register_profile("cascade", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    if config.getoption("hypothesis_profile", None) is None:
+        hypothesis_settings.load_profile("cascade")
+    # Python's cycle collector, tuned for a test run (not for the benchmarks, which import this module): each
+    # test builds an app of many thousands of objects and drops it, and with the default thresholds a fifth of
+    # the CPU (measured on test_bad_input.py) went to collections. Fewer, larger young collections; cycles are
+    # still freed, in batches.
+    gc.set_threshold(100_000, 50, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What exists once the tests are collected (modules, fixtures, the items) stays: out of the old
+    generation's scans with it."""
+    gc.collect()
+    gc.freeze()
+
+
+# "gw0", "gw1", ... on a pytest-xdist worker; "" in a run of one process.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_suffix() -> str:
+    """What makes a name this worker's own: "_gw0", or nothing in a run of one process."""
+    return f"_{WORKER}" if WORKER else ""
+
+
+# Files by what they cost, most first: with --dist loadfile the workers take files in this order, so the long
+# e2e and integration files start early and the many small unit files fill in at the end.
+_COST_ORDER = ("tests/e2e/", "tests/integration/", "tests/contract/", "tests/property/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _give_each_test_its_own_id(items)
+
+    def cost_rank(item: pytest.Item) -> int:
+        path = item.nodeid
+        return next((rank for rank, prefix in enumerate(_COST_ORDER) if path.startswith(prefix)), len(_COST_ORDER))
+
+    items.sort(key=cost_rank)  # stable: within a rank, files and tests keep their order
+
+
+def _give_each_test_its_own_id(items: list[pytest.Item]) -> None:
+    """schemathesis names its tests `test[GET /api/v1/health]`, one per operation, but under pytest 9 their node ids
+    are all the bare `test`: reports and --lf mix them up, and pytest-xdist, which deals tests out by id, runs one
+    of them and drops the rest. Each gets the id its name says; an id still shared stops the run."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1 and isinstance(item, pytest.Function) and item.parent is not None:
+            params = item.name.removeprefix(item.originalname)
+            if params.startswith("[") and params.endswith("]"):
+                item._id = item.parent.id.child(item.originalname).with_params(params[1:-1])
+    shared = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1)
+    if shared:
+        raise pytest.UsageError(f"tests that share a node id (pytest-xdist would run one of each): {shared}")
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     url = os.environ.get("TEST_POSTGRES_URL")
@@ -88,10 +160,21 @@ def postgres_url() -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
+    """The test Redis, at a database index of this worker's own: 1 + its number on xdist worker gwN."""
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
         pytest.fail("TEST_REDIS_URL is not set: run the suite with `make test` (it starts Redis)")
-    return url
+    if not WORKER:
+        return url
+    server, _, database = url.rpartition("/")
+    if not server.startswith("redis://") or not (database or "0").isdigit():
+        pytest.fail(f"TEST_REDIS_URL must end in a database index, e.g. redis://host:port/0, not {url}")
+    index = int(database or "0") + 1 + int(WORKER.removeprefix("gw"))
+    with SyncRedis.from_url(url) as client:
+        available = int(client.config_get("databases")["databases"])
+    if index >= available:
+        pytest.fail(f"worker {WORKER} needs Redis database {index}; the server has {available} (--databases)")
+    return f"{server}/{index}"
 
 
 @pytest.fixture(scope="session")
@@ -104,14 +187,15 @@ def temporal_address() -> str:
 
 @pytest.fixture
 def clean_redis(redis_url: str) -> str:
-    """Redis emptied for this test: circuit breakers and limits start fresh."""
+    """Redis (this worker's database) emptied for this test: circuit breakers and limits start fresh."""
     with SyncRedis.from_url(redis_url) as client:
         client.flushdb()
     return redis_url
 
 
 async def create_database(server_url: str, name: str) -> str:
-    """A new empty database on the test server; returns its URL."""
+    """A new empty database on the test server, `name` and this worker's suffix; returns its URL."""
+    name += worker_suffix()
     async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')

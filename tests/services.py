@@ -6,6 +6,11 @@ They listen on free loopback ports, keep their data in a temporary folder (or
 memory) and are stopped (by data directory and by PID) however the command
 ends. The command sees TEST_POSTGRES_URL, TEST_REDIS_URL and
 TEST_TEMPORAL_ADDRESS.
+
+They are sized for a suite on parallel pytest-xdist workers: Redis has
+REDIS_DATABASES database indexes (one per worker), PostgreSQL takes
+POSTGRES_CONNECTIONS connections (each worker's pools, the `cascade`
+processes its tests start, and a test of 32 concurrent clients).
 """
 
 from __future__ import annotations
@@ -19,7 +24,12 @@ import time
 from pathlib import Path
 from types import FrameType
 
+import psycopg
+
 from entrypoints.local_services import EmbeddedPostgres, TemporalDevServer, free_port
+
+REDIS_DATABASES = 64
+POSTGRES_CONNECTIONS = 400
 
 
 def valkey_binary() -> str:
@@ -42,7 +52,8 @@ class ThrowawayRedis:
         self._dir.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
             [valkey_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self._dir), "--daemonize", "no", "--loglevel", "warning"],
+             "--dir", str(self._dir), "--daemonize", "no", "--loglevel", "warning",
+             "--databases", str(REDIS_DATABASES)],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 10
@@ -87,6 +98,15 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def start_postgres(postgres: EmbeddedPostgres) -> str:
+    """Start it, allowing POSTGRES_CONNECTIONS connections (a setting read at start: a restart applies it)."""
+    url = postgres.start()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"ALTER SYSTEM SET max_connections = {POSTGRES_CONNECTIONS}")
+    postgres.stop()
+    return postgres.start()
+
+
 def main(argv: list[str]) -> int:
     command = argv[argv.index("--") + 1 :] if "--" in argv else argv
     if not command:
@@ -100,7 +120,7 @@ def main(argv: list[str]) -> int:
         try:
             env = dict(
                 os.environ,
-                TEST_POSTGRES_URL=postgres.start(),
+                TEST_POSTGRES_URL=start_postgres(postgres),
                 TEST_REDIS_URL=redis.start(),
                 TEST_TEMPORAL_ADDRESS=temporal.start(log_file=Path(tmp) / "temporal.log"),
             )

@@ -258,7 +258,8 @@ async def test_requests_get_distinct_generated_ids(client: Any) -> None:
     assert len(ids) == 5
 
 
-@pytest.mark.parametrize("incoming", ["abcdefgh", "req-123.456_789", "A" * 128, str(uuid.uuid4())])
+# a fixed UUID: pytest-xdist workers must collect the same test ids
+@pytest.mark.parametrize("incoming", ["abcdefgh", "req-123.456_789", "A" * 128, "0f9a4c52-3d1e-4b7a-9c2f-6e8d1a5b7c30"])
 async def test_a_valid_incoming_request_id_is_echoed(client: Any, incoming: str) -> None:
     ok = await client.get("/api/v1/health", headers={"X-Request-Id": incoming})
     assert ok.headers["x-request-id"] == incoming
@@ -415,7 +416,7 @@ def operations(app: Litestar) -> list[Operation]:
                 continue
             for method in sorted(handler.http_methods & METHODS):
                 found.append(Operation(method, route.path, handler))
-    return found
+    return sorted(found, key=lambda op: (op.route_path, op.method))  # one order in every pytest-xdist worker
 
 
 _APP = create_app(test_settings())

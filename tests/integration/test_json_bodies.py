@@ -21,6 +21,11 @@ from tests.conftest import test_settings
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
+def fixed_uuid(parameter: re.Match[str]) -> str:
+    """A UUID for a path parameter, the same in every process: pytest-xdist workers collect the same test ids."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, parameter.string + parameter[1]))
+
+
 def json_routes() -> list[tuple[str, str]]:
     """(method, path with its parameters filled) for every handler with a JSON `data` body."""
     from entrypoints.http.app import create_app
@@ -30,7 +35,7 @@ def json_routes() -> list[tuple[str, str]]:
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
             if isinstance(handler, HTTPRouteHandler) and json_body_parameter(handler) is not None:
-                path = _PARAM.sub(lambda m: str(uuid.uuid4()) if m[2] == "uuid" else "x" * 12, route.path)
+                path = _PARAM.sub(lambda m: fixed_uuid(m) if m[2] == "uuid" else "x" * 12, route.path)
                 routes.extend((method, path) for method in sorted(handler.http_methods))
     return sorted(routes)
 

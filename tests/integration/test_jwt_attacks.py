@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 import warnings
@@ -224,6 +225,11 @@ async def test_an_access_token_is_not_a_refresh_token(client: Any) -> None:
     assert_error(await refresh(client, account.access_token), 401, "UNAUTHORIZED")
 
 
+def fixed_uuid(parameter: re.Match[str]) -> str:
+    """A UUID for a path parameter, the same in every process: pytest-xdist workers collect the same test ids."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, parameter.string + parameter[1]))
+
+
 def authenticated_routes() -> list[tuple[str, str]]:
     """(method, path with its parameters filled) for every route that needs a bearer token."""
     import re
@@ -238,7 +244,7 @@ def authenticated_routes() -> list[tuple[str, str]]:
     for route in create_app(test_settings()).routes:
         for handler in getattr(route, "route_handlers", ()):
             if isinstance(handler, HTTPRouteHandler) and "principal" in handler.resolve_dependencies():
-                path = fill.sub(lambda m: str(uuid.uuid4()) if m[2] == "uuid" else "x", route.path)
+                path = fill.sub(lambda m: fixed_uuid(m) if m[2] == "uuid" else "x", route.path)
                 routes.extend((method, path) for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}))
     return sorted(routes)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +71,19 @@ async def test_r10_postgres_restarted_mid_load_answers_503_then_recovers_and_los
                         confirmed.append(response.json()["data"]["id"])
                     await asyncio.sleep(0.01)
 
+            def seen(wanted_phase: str, status: int, count: int = 1) -> bool:
+                return sum(1 for p, s, _ in answers if p == wanted_phase and s == status) >= count
+
             load = [asyncio.create_task(writer()) for _ in range(WRITERS)]
-            await asyncio.sleep(1.0)
+            await until(lambda: seen("before", 201, WRITERS), "the writers' records are stored", load)
             phase = "outage"
             await asyncio.to_thread(crash, postgres)
-            await asyncio.sleep(1.5)
+            await until(lambda: seen("outage", 503, WRITERS), "the writers are told the database is down", load)
             readiness = await client.get("/readiness")
             phase = "restarting"
             await asyncio.to_thread(postgres.start)
-            await asyncio.sleep(0.5)
             phase = "after"
-            await asyncio.sleep(2.0)
+            await until(lambda: seen("after", 201, WRITERS), "the writers' records are stored again", load)
             stop.set()
             await asyncio.gather(*load)
 
@@ -106,6 +109,17 @@ async def test_r10_postgres_restarted_mid_load_answers_503_then_recovers_and_los
                 if cursor is None:
                     break
             assert set(confirmed) <= stored, "every record a 201 confirmed survived the crash"
+
+
+async def until(condition: Callable[[], bool], what: str, load: list[asyncio.Task[None]], within: float = 30) -> None:
+    """Wait for what the writers answer; the bound is on a failure only (a healthy phase takes a fraction of it)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        for task in load:
+            if task.done():
+                task.result()  # a writer's failed assertion, raised here
+        assert time.monotonic() < deadline, f"never: {what}"
+        await asyncio.sleep(0.01)
 
 
 async def _owner(client: httpx.AsyncClient) -> str:
