@@ -6,41 +6,16 @@ The routes are read off the app itself, so a route added later is covered withou
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from typing import Any
 
 import pytest
-from litestar import Litestar
-from litestar.handlers import HTTPRouteHandler
 
 from entrypoints.http.strict_body import MAX_JSON_DEPTH, json_body_parameter, nests_deeper_than, takes_json
 from tests.api import assert_error, create_workspace, register
-from tests.conftest import test_settings
+from tests.routes import routes_where
 
-_PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
-
-
-def fixed_uuid(parameter: re.Match[str]) -> str:
-    """A UUID for a path parameter, the same in every process: pytest-xdist workers collect the same test ids."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, parameter.string + parameter[1]))
-
-
-def json_routes() -> list[tuple[str, str]]:
-    """(method, path with its parameters filled) for every handler with a JSON `data` body."""
-    from entrypoints.http.app import create_app
-
-    app: Litestar = create_app(test_settings())
-    routes = []
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", ()):
-            if isinstance(handler, HTTPRouteHandler) and json_body_parameter(handler) is not None:
-                path = _PARAM.sub(lambda m: fixed_uuid(m) if m[2] == "uuid" else "x" * 12, route.path)
-                routes.extend((method, path) for method in sorted(handler.http_methods))
-    return sorted(routes)
-
-
-JSON_ROUTES = json_routes()
+JSON_ROUTES = routes_where(lambda handler: json_body_parameter(handler) is not None)
 
 
 def nested(depth: int, *, opener: str = "[", closer: str = "]") -> bytes:

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import time
 import uuid
 import warnings
@@ -21,6 +20,7 @@ import pytest
 
 from entrypoints.config import DEV_JWT_SECRET
 from tests.api import Account, assert_error, create_workspace, register
+from tests.routes import routes_where
 
 ME = "/api/v1/auth/me"
 WORKSPACES = "/api/v1/workspaces"
@@ -225,31 +225,9 @@ async def test_an_access_token_is_not_a_refresh_token(client: Any) -> None:
     assert_error(await refresh(client, account.access_token), 401, "UNAUTHORIZED")
 
 
-def fixed_uuid(parameter: re.Match[str]) -> str:
-    """A UUID for a path parameter, the same in every process: pytest-xdist workers collect the same test ids."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, parameter.string + parameter[1]))
-
-
-def authenticated_routes() -> list[tuple[str, str]]:
-    """(method, path with its parameters filled) for every route that needs a bearer token."""
-    import re
-
-    from litestar.handlers import HTTPRouteHandler
-
-    from entrypoints.http.app import create_app
-    from tests.conftest import test_settings
-
-    fill = re.compile(r"\{(\w+)(?::(\w+))?\}")
-    routes = []
-    for route in create_app(test_settings()).routes:
-        for handler in getattr(route, "route_handlers", ()):
-            if isinstance(handler, HTTPRouteHandler) and "principal" in handler.resolve_dependencies():
-                path = fill.sub(lambda m: fixed_uuid(m) if m[2] == "uuid" else "x", route.path)
-                routes.extend((method, path) for method in sorted(handler.http_methods - {"HEAD", "OPTIONS"}))
-    return sorted(routes)
-
-
-@pytest.mark.parametrize(("method", "path"), authenticated_routes())
+@pytest.mark.parametrize(
+    ("method", "path"), routes_where(lambda handler: "principal" in handler.resolve_dependencies())
+)
 async def test_a_validly_signed_token_of_no_user_is_401_on_every_route(client: Any, method: str, path: str) -> None:
     token = sign(claims_for(str(uuid.uuid4())))
     response = await client.request(method, path, headers={"Authorization": f"Bearer {token}"})
