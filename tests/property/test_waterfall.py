@@ -28,7 +28,7 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.enrichment import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult
+from domain.enrichment import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult, lookup_key
 from domain.pending import Patience
 from domain.provider_registry import REGISTRY
 from domain.records import Record
@@ -110,7 +110,14 @@ async def scenario(
         results.append(await enrich("run-2"))
         answered = {a.provider for a in results[0].attempts if a.outcome in ("hit", "miss")}
         for name in answered:
-            assert len(providers[name].calls) == calls[name], "an answered lookup is never asked again"
+            # The question run 1 got its answer to (its last call) is never asked again: run 2 reads it from the
+            # cache. A different question may be asked: an earlier provider that stayed pending past run 1's
+            # deadline can answer in run 2, and its values then feed the later questions.
+            question = lookup_key(name, providers[name].calls[calls[name] - 1])
+            asked_again = [q for q in providers[name].calls[calls[name] :] if lookup_key(name, q) == question]
+            assert asked_again == [], "an answered lookup is never asked again"
+            if all(n == 0 for n in pending.values()):
+                assert len(providers[name].calls) == calls[name], "without pending answers, run 2 asks nobody"
     account = await MemoryCreditReader(store).account(workspace.id)
     return results, account, calls, 100
 
