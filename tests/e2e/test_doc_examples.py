@@ -22,7 +22,6 @@ import re
 import shlex
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -30,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 
@@ -38,6 +36,7 @@ from entrypoints.config import PROJECT_ROOT, Settings, env_name, load_settings
 from entrypoints.http.errors import STATUS_BY_CODE
 from entrypoints.local_services import free_port
 from tests.conftest import create_database
+from tests.e2e.dev_process import Dev
 
 CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")
 DOCUMENTS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
@@ -296,23 +295,17 @@ def sandbox(postgres_url: str, temporal_address: str, tmp_path_factory: pytest.T
         }
         | server
     )
-    process = subprocess.Popen([CASCADE, "dev", "--sandbox"], env=env, start_new_session=True)
-    api = f"http://127.0.0.1:{port}/api/v1"
+    dev = Dev(env, "--sandbox")
+    api = dev.api
     try:
-        wait_until_ready(api, process)
+        dev.wait_ready()  # its banner: the API, the worker and the fakes all answer
         state = scratch / "walkthrough.state"
         script = walkthrough()
         ran = run_bash(script + _dump_state(script, state), {"API": api})
         assert ran.returncode == 0, f"the walkthrough failed on the sandbox:\n{ran.stdout}\n{ran.stderr}"
         yield Sandbox(api=api, database_url=database_url, old_key=old_key, state=state, scratch=scratch)
     finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C: `cascade dev` stops its worker and fakes
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise
+        dev.close()  # Ctrl-C: `cascade dev` stops its worker and fakes
 
 
 def walkthrough() -> str:
@@ -320,19 +313,6 @@ def walkthrough() -> str:
     found = [block.code for block in readme if block.comment == "walkthrough:start"]
     assert len(found) == 1, "README.md has one walkthrough"
     return found[0]
-
-
-def wait_until_ready(api: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, "cascade dev --sandbox exited during start-up"
-        try:
-            if httpx.get(f"{api}/readiness", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "cascade dev --sandbox never became ready"
-        time.sleep(0.1)
 
 
 def _dump_state(script: str, into: Path) -> str:

@@ -84,6 +84,8 @@ class Receiver:
         chunks = []
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender died mid-request (a killed worker): a real receiver never saw this one
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break

@@ -26,6 +26,14 @@ from tests.integration.test_http_enrichment import balance, enrich, on_backend, 
 from tests.integration.test_http_jobs import crowd, finished, results, submit
 from tests.integration.test_temporal_jobs import in_process_worker
 
+# The attempts kept for a person Clearbit and Hunter each answer "pending" once: every ask, the final answers paid.
+PENDING_ONCE_ATTEMPTS = [
+    ("apollo", "miss", 0),
+    ("clearbit", "hit", 2),
+    ("clearbit", "pending", 0),
+    ("hunter", "hit", 1),
+    ("hunter", "pending", 0),
+]
 ALL_KEYS = {"apollo": KEYS["apollo"], "hunter": KEYS["hunter"], "clearbit": KEYS["clearbit"]}
 # Asked again after 50 ms, then 100 ms, then every 200 ms, for 1.5 s.
 QUICK_PATIENCE = {
@@ -175,13 +183,7 @@ async def test_a_job_asks_pending_lookups_again_charges_once_and_caches(api: Any
     assert waited["outcome"] == "enriched"
     assert waited["record"]["fields"]["title"] == "Account Executive"
     assert waited["record"]["fields"]["emailStatus"] == "valid"
-    assert await kept_attempts(api, workspace, waited["record"]["id"]) == [
-        ("apollo", "miss", 0),
-        ("clearbit", "hit", 2),
-        ("clearbit", "pending", 0),
-        ("hunter", "hit", 1),
-        ("hunter", "pending", 0),
-    ]
+    assert await kept_attempts(api, workspace, waited["record"]["id"]) == PENDING_ONCE_ATTEMPTS
     assert waited["credits"] == 3
     # the crowd: Apollo has title and emailStatus, one credit each
     assert done["creditsSpent"] == 3 + 3
@@ -293,10 +295,4 @@ async def test_a_job_on_temporal_asks_pending_lookups_again(temporal_settings: S
         assert done["creditsSpent"] == 3 + 3
         waited = (await results(api, owner, workspace, done["id"]))[0]
         assert waited["record"]["fields"]["title"] == "Account Executive"
-        assert await kept_attempts(api, workspace, waited["record"]["id"]) == [
-            ("apollo", "miss", 0),
-            ("clearbit", "hit", 2),
-            ("clearbit", "pending", 0),
-            ("hunter", "hit", 1),
-            ("hunter", "pending", 0),
-        ]
+        assert await kept_attempts(api, workspace, waited["record"]["id"]) == PENDING_ONCE_ATTEMPTS
