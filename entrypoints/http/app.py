@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer
@@ -46,16 +46,22 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        stops: list[Callable[[], Awaitable[None]]] = []  # the work this process runs, stopped before what it uses
         try:
             await di.get(SecretBox)  # a bad keyring stops start-up; a development key is announced now
             orchestrator = await di.get(JobOrchestrator)
             if isinstance(orchestrator, InlineOrchestrator):  # jobs run here: finish what a stop left unfinished
                 orchestrator.resume_in_background(await di.get(JobReader))
+                stops.append(orchestrator.close)
             if not settings.temporal_address:  # no worker: this process delivers the webhooks
-                (await di.get(WebhookDispatcher)).start_background()
+                dispatcher = await di.get(WebhookDispatcher)
+                dispatcher.start_background()
+                stops.append(dispatcher.stop)
             yield
         finally:
-            await di.close()
+            for stop in reversed(stops):
+                await stop()
+            await di.close()  # then the pools and clients, which the container closes newest first
 
     api = Router(
         path="/api/v1",

@@ -22,6 +22,7 @@ from application.job.begin_job import BeginJob, BeginJobCommand, JobPlan
 from application.job.enrich_job_item import EnrichJobItem, ItemOutcome, ItemWork, SaveJobItems
 from application.job.finish_job import FinishJob, FinishJobCommand
 from application.job.load_job_batch import JobStopped, LoadJobBatch, LoadJobBatchQuery
+from domain.errors import ServiceUnavailable
 
 log = structlog.get_logger("cascade.jobs")
 
@@ -85,13 +86,21 @@ async def run_all(work: list[Coroutine[Any, Any, None]]) -> None:
         raise first from None
 
 
+class GroupInterrupted(ServiceUnavailable):
+    """The group holding this record stopped before it was saved: the batch is tried again."""
+
+
 class GroupSaver:
     """Saves records' outcomes in groups, one transaction each: while a group commits the next one
     gathers. Every record in flight would otherwise take the workspace's credit account lock in
-    a transaction of its own; together they take it once."""
+    a transaction of its own; together they take it once.
 
-    def __init__(self, container: AsyncContainer, max_group: int = 64) -> None:
-        self._container = container
+    The record that commits a group (the first to arrive while none is committing) may be stopped
+    mid-commit, by a cancel or by a sibling's failure; the records waiting on it, some from other
+    batches, then fail with `GroupInterrupted` instead of waiting for ever."""
+
+    def __init__(self, commit: Callable[[list[ItemOutcome]], Awaitable[None]], max_group: int = 64) -> None:
+        self._commit_outcomes = commit
         self._max_group = max_group
         self._pending: list[tuple[ItemOutcome, asyncio.Future[None]]] = []
         self._saving = False
@@ -101,19 +110,24 @@ class GroupSaver:
         self._pending.append((outcome, future))
         if not self._saving:
             self._saving = True
+            group: list[tuple[ItemOutcome, asyncio.Future[None]]] = []
             try:
                 while self._pending:
                     group, self._pending = self._pending[: self._max_group], self._pending[self._max_group :]
                     await self._commit(group)
+            except BaseException:
+                waiting, self._pending = group + self._pending, []
+                for _, other in waiting:
+                    if other is not future and not other.done():
+                        other.set_exception(GroupInterrupted("the record's group was stopped before it was saved"))
+                raise
             finally:
                 self._saving = False
         await future
 
     async def _commit(self, group: list[tuple[ItemOutcome, asyncio.Future[None]]]) -> None:
         try:
-            async with self._container() as scope:
-                save = await scope.get(SaveJobItems)
-                await save([outcome for outcome, _ in group])
+            await self._commit_outcomes([outcome for outcome, _ in group])
         except Exception as exc:
             for _, future in group:
                 if not future.done():
@@ -185,7 +199,7 @@ class JobRunner:
 
     def _saver_for(self, job_id: UUID) -> GroupSaver:
         """One saver per job while batches of it run here: a group is one job's, so one workspace's."""
-        saver, batches = self._savers.get(job_id) or (GroupSaver(self._container), 0)
+        saver, batches = self._savers.get(job_id) or (GroupSaver(self._save_items), 0)
         self._savers[job_id] = (saver, batches + 1)
         return saver
 
@@ -195,6 +209,11 @@ class JobRunner:
             del self._savers[job_id]
         else:
             self._savers[job_id] = (saver, batches - 1)
+
+    async def _save_items(self, outcomes: list[ItemOutcome]) -> None:
+        async with self._container() as scope:
+            save = await scope.get(SaveJobItems)
+            await save(outcomes)
 
     async def finish(self, workspace_id: UUID, job_id: UUID, error: str | None) -> None:
         async with self._container() as scope:
