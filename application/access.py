@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.errors import Forbidden, NotFound
-from domain.permissions import Action, Role, can
+from domain.kernel.errors import Forbidden, NotFound
+from domain.kernel.permissions import Action, Role, can
 from ports.readers import WorkspaceReader
 from ports.unit_of_work import UnitOfWork
 

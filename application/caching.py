@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.pagination import Page, PageRequest
-from domain.permissions import Role
-from domain.workspaces import WorkspaceView
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Role
+from domain.workspaces.workspace import WorkspaceView
 from ports.cache import Cache
 from ports.readers import WorkspaceReader
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from domain.errors import ErrorDetail, SecretUnreadable, ValidationFailed
+from domain.kernel.errors import ErrorDetail, SecretUnreadable, ValidationFailed
 from ports.secret_box import SecretBox
 from ports.unit_of_work import UnitOfWork
 

@@ -34,7 +34,7 @@ from application.credit.release_stale_reservations import (
     ReleaseStaleReservationsCommand,
 )
 from application.ops.check_health import ProcessBoard
-from domain.errors import DomainError
+from domain.kernel.errors import DomainError
 from entrypoints.config import ConfigError, Settings, env_name, load_settings
 from entrypoints.http.server_protocol import with_header_timeout
 from entrypoints.ioc import build_container

@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 from adapters.crypto.keyring import KeyringError, parse_keyring
-from domain.network_policy import parse_allowlist
+from domain.kernel.network_policy import parse_allowlist
 
 PREFIX = "CASCADE_"
 DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production

@@ -82,7 +82,7 @@ from application.workspace.delete_workspace import DeleteWorkspace
 from application.workspace.get_workspace import GetWorkspace
 from application.workspace.list_workspaces import ListWorkspaces
 from application.workspace.rename_workspace import RenameWorkspace
-from domain.sessions import ACCESS_TOKEN_TTL
+from domain.identity.sessions import ACCESS_TOKEN_TTL
 from entrypoints.config import ConfigError, Settings
 from entrypoints.encryption import resolve_keyring
 from entrypoints.ioc_enrichment import EnrichmentWiring

@@ -18,8 +18,8 @@ from application.credential.test_credential import TestCredential
 from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.credits import LowCreditPolicy
-from domain.pending import Patience
+from domain.credits.ledger import LowCreditPolicy
+from domain.enrichment.pending import Patience
 from entrypoints.config import Settings, service_keys
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache

@@ -23,9 +23,9 @@ from application.webhook.rotate_webhook_keys import RotateWebhookKeys
 from application.webhook.rotate_webhook_secret import RotateWebhookSecret
 from application.webhook.send_test_ping import SendTestPing
 from application.webhook.update_webhook import UpdateWebhook
-from domain.credits import LowCreditPolicy
-from domain.network_policy import NetworkPolicy, parse_allowlist
-from domain.webhooks import WebhookPolicy
+from domain.credits.ledger import LowCreditPolicy
+from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
+from domain.webhooks.webhook import WebhookPolicy
 from entrypoints.config import Settings
 from entrypoints.worker.webhook_dispatcher import DispatchTuning, WebhookDispatcher
 from ports.system import Jitter

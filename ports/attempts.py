@@ -6,7 +6,7 @@ from abc import abstractmethod
 from typing import Protocol
 from uuid import UUID
 
-from domain.waterfall import RecordedAttempt
+from domain.enrichment.waterfall import RecordedAttempt
 
 
 class AttemptLog(Protocol):

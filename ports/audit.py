@@ -6,8 +6,8 @@ from abc import abstractmethod
 from typing import Protocol
 from uuid import UUID
 
-from domain.audit import AuditEntry
-from domain.pagination import Page, PageRequest
+from domain.audit.entry import AuditEntry
+from domain.kernel.pagination import Page, PageRequest
 
 
 class AuditLogRepository(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.circuit_breaker import CircuitView
+from domain.enrichment.circuit_breaker import CircuitView
 
 
 class CircuitBreaker(Protocol):

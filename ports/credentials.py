@@ -6,8 +6,8 @@ from abc import abstractmethod
 from typing import Protocol
 from uuid import UUID
 
-from domain.credentials import Credential
-from domain.pagination import Page, PageRequest
+from domain.credentials.credential import Credential
+from domain.kernel.pagination import Page, PageRequest
 
 
 class CredentialRepository(Protocol):

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.credits import CreditAccount, CreditRequest, EntryKind, LedgerEntry, Reservation
-from domain.pagination import Page, PageRequest
+from domain.credits.ledger import CreditAccount, CreditRequest, EntryKind, LedgerEntry, Reservation
+from domain.kernel.pagination import Page, PageRequest
 
 
 class CreditLedger(Protocol):

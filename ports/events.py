@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.events import Event
+from domain.kernel.events import Event
 
 
 class EventOutbox(Protocol):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from domain.jobs import Job, JobItem, JobProgress
-from domain.pagination import Page, PageRequest
-from domain.records import Record
+from domain.jobs.job import Job, JobItem, JobProgress
+from domain.kernel.pagination import Page, PageRequest
+from domain.records.record import Record
 
 
 class JobRepository(Protocol):

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.enrichment import ProviderResult
+from domain.enrichment.schema import ProviderResult
 
 
 class LookupCache(Protocol):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.circuit_breaker import Circuit
-from domain.credits import EntryKind
-from domain.jobs import JobStatus
+from domain.credits.ledger import EntryKind
+from domain.enrichment.circuit_breaker import Circuit
+from domain.jobs.job import JobStatus
 
 
 class Metrics(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.enrichment import ProviderQuery, ProviderResult
+from domain.enrichment.schema import ProviderQuery, ProviderResult
 
 
 class EnrichmentProvider(Protocol):

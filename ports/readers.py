@@ -6,11 +6,11 @@ from abc import abstractmethod
 from typing import Protocol
 from uuid import UUID
 
-from domain.identity import User
-from domain.invitations import Invitation
-from domain.pagination import Page, PageRequest
-from domain.permissions import Role
-from domain.workspaces import MemberView, WorkspaceView
+from domain.identity.users import User
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation
+from domain.workspaces.workspace import MemberView, WorkspaceView
 
 
 class UserReader(Protocol):

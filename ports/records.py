@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from domain.enrichment import EntityKind
-from domain.pagination import Page, PageRequest
-from domain.records import Record, RecordStatus
+from domain.enrichment.schema import EntityKind
+from domain.kernel.pagination import Page, PageRequest
+from domain.records.record import Record, RecordStatus
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

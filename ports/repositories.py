@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.identity import User
-from domain.invitations import Invitation
-from domain.sessions import RefreshToken
-from domain.workspaces import Membership, Workspace
+from domain.identity.sessions import RefreshToken
+from domain.identity.users import User
+from domain.team.invitations import Invitation
+from domain.workspaces.workspace import Membership, Workspace
 
 
 class UserRepository(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, Protocol
 
-from domain.scraping import Page, Render
+from domain.scraping.pages import Page, Render
 
 
 class Extractor(Protocol):

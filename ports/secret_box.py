@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Protocol
 
-from domain.credentials import SealedSecret
+from domain.credentials.credential import SealedSecret
 
 
 class SecretBox(Protocol):

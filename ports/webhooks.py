@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.pagination import Page, PageRequest
-from domain.webhooks import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
+from domain.kernel.pagination import Page, PageRequest
+from domain.webhooks.webhook import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 
 
 class WebhookRepository(Protocol):

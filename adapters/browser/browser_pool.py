@@ -24,8 +24,8 @@ from playwright.async_api import Browser, BrowserContext, Playwright, Request, R
 from playwright.async_api import Error as PlaywrightError
 
 from adapters.browser.guarded_http import Fetched
-from domain.errors import DomainError, FetchFailed
-from domain.scraping import Page, same_site
+from domain.kernel.errors import DomainError, FetchFailed
+from domain.scraping.pages import Page, same_site
 
 log = structlog.get_logger("cascade.scraper.browser")
 BLOCKED_RESOURCES = frozenset({"image", "font", "media"})

@@ -40,9 +40,9 @@ from urllib.parse import urljoin
 import httpx
 
 from adapters.browser.proxies import ProxyManager
-from domain.errors import FetchFailed, TargetRefused
-from domain.network_policy import NetworkPolicy, Target, parse_target
-from domain.scraping import site_of
+from domain.kernel.errors import FetchFailed, TargetRefused
+from domain.kernel.network_policy import NetworkPolicy, Target, parse_target
+from domain.scraping.pages import site_of
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

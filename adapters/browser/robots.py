@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from protego import Protego
 
 from adapters.browser.guarded_http import GuardedHttp
-from domain.errors import FetchFailed
-from domain.network_policy import parse_target
+from domain.kernel.errors import FetchFailed
+from domain.kernel.network_policy import parse_target
 
 MAX_ROBOTS_BYTES = 500 * 1024
 

@@ -14,8 +14,8 @@ from adapters.browser.browser_pool import BrowserPool
 from adapters.browser.guarded_http import Fetched, GuardedHttp
 from adapters.browser.politeness import Politeness
 from adapters.extractors.html import depth_capped
-from domain.errors import FetchFailed
-from domain.scraping import Page, Render, needs_browser
+from domain.kernel.errors import FetchFailed
+from domain.scraping.pages import Page, Render, needs_browser
 
 MAX_HTML_CHARS = 2_000_000
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -6,8 +6,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from adapters.crypto.keyring import Keyring
-from domain.credentials import SealedSecret
-from domain.errors import SecretUnreadable
+from domain.credentials.credential import SealedSecret
+from domain.kernel.errors import SecretUnreadable
 
 NONCE_BYTES = 12
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import jwt
 
-from domain.errors import Unauthorized
+from domain.kernel.errors import Unauthorized
 from ports.security import AccessClaims, IssuedAccessToken
 
 ALGORITHM = "HS256"

@@ -12,7 +12,7 @@ from adapters.extractors.contacts import ContactsExtractor
 from adapters.extractors.schema_org import SchemaOrgExtractor
 from adapters.extractors.social import SocialExtractor
 from adapters.extractors.tech_stack import TechStackExtractor
-from domain.errors import ErrorDetail, ValidationFailed
+from domain.kernel.errors import ErrorDetail, ValidationFailed
 from ports.scraping import Extractor
 
 _ALL: tuple[Extractor, ...] = (

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.extractors.html import language, meta, metas, nodes, parsed, squashed, web_url
-from domain.scraping import Page
+from domain.scraping.pages import Page
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 1_000

@@ -22,7 +22,7 @@ from adapters.extractors.normalize import (
     normalize_phone,
     phone_region,
 )
-from domain.scraping import Page, same_site
+from domain.scraping.pages import Page, same_site
 
 MAX_PER_PAGE = 50
 MAX_FOUND = 100

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from domain.scraping import Page
+from domain.scraping.pages import Page
 
 MAX_HTML_CHARS = 2_000_000
 MAX_NODES = 2_000

@@ -23,7 +23,7 @@ from typing import Any
 
 from adapters.extractors.html import language, nodes, squashed, web_url
 from adapters.extractors.normalize import normalize_email, normalize_phone, phone_region
-from domain.scraping import Page
+from domain.scraping.pages import Page
 
 MAX_BLOCKS = 50
 MAX_BLOCK_CHARS = 1_000_000

@@ -12,7 +12,7 @@ from typing import Any
 
 from adapters.extractors.html import links
 from adapters.extractors.normalize import SOCIAL_NETWORKS, social_profile
-from domain.scraping import Page
+from domain.scraping.pages import Page
 
 
 class SocialExtractor:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.extractors.html import MAX_HTML_CHARS, metas, nodes, web_url
-from domain.scraping import Page
+from domain.scraping.pages import Page
 
 MAX_EVIDENCE = 5
 MAX_EVIDENCE_CHARS = 200

@@ -3,7 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from adapters.memory.store import MemoryStore, Tables
-from domain.waterfall import RecordedAttempt
+from domain.enrichment.waterfall import RecordedAttempt
 
 
 class MemoryAttemptLog:

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from adapters.memory.repositories import conflict
 from adapters.memory.store import MemoryStore, Tables
-from domain.audit import AuditEntry
-from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.audit.entry import AuditEntry
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 
 class MemoryAuditLogRepository:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from domain import circuit_breaker as rules
-from domain.circuit_breaker import BreakerPolicy, BreakerState, CircuitView
+from domain.enrichment import circuit_breaker as rules
+from domain.enrichment.circuit_breaker import BreakerPolicy, BreakerState, CircuitView
 
 
 class MemoryCircuitBreaker:

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from adapters.memory.repositories import conflict
 from adapters.memory.store import MemoryStore, Tables
-from domain.credentials import Credential
-from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.credentials.credential import Credential
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 
 class MemoryCredentialRepository:

@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 from adapters.memory.store import MemoryStore, Tables
-from domain.credits import (
+from domain.credits.ledger import (
     CreditAccount,
     CreditRequest,
     EntryKind,
@@ -13,8 +13,8 @@ from domain.credits import (
     apply,
     replay,
 )
-from domain.errors import NotFound
-from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.kernel.errors import NotFound
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 
 def refundable(tables: Tables, workspace_id: UUID, charge_id: UUID | None) -> int | None:

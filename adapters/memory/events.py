@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 from adapters.memory.store import MemoryStore, Tables
-from domain.events import Event
+from domain.kernel.events import Event
 
 
 class MemoryEventOutbox:

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from adapters.memory.repositories import conflict
 from adapters.memory.store import MemoryStore, Tables
-from domain.jobs import ItemState, Job, JobItem, JobProgress
-from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.jobs.job import ItemState, Job, JobItem, JobProgress
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from ports.jobs import ItemResult
 
 

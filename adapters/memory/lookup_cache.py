@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from domain.enrichment import Outcome, ProviderResult
+from domain.enrichment.schema import Outcome, ProviderResult
 
 CACHEABLE = (Outcome.HIT, Outcome.MISS)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from domain.circuit_breaker import Circuit
-from domain.credits import EntryKind
-from domain.jobs import JobStatus
+from domain.credits.ledger import EntryKind
+from domain.enrichment.circuit_breaker import Circuit
+from domain.jobs.job import JobStatus
 
 
 class MemoryMetrics:

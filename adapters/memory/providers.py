@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domain.enrichment import Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import Outcome, ProviderQuery, ProviderResult
 from ports.providers import EnrichmentProvider
 
 

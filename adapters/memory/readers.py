@@ -4,11 +4,11 @@ from dataclasses import replace
 from uuid import UUID
 
 from adapters.memory.store import MemoryStore
-from domain.identity import User
-from domain.invitations import Invitation
-from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.permissions import Role
-from domain.workspaces import MemberView, WorkspaceView
+from domain.identity.users import User
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation
+from domain.workspaces.workspace import MemberView, WorkspaceView
 
 
 class MemoryUserReader:

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from adapters.memory.repositories import conflict
 from adapters.memory.store import MemoryStore, Tables
-from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.records import Record
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
+from domain.records.record import Record
 from ports.records import RecordFilter
 
 

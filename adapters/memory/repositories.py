@@ -5,12 +5,12 @@ from datetime import datetime
 from uuid import UUID
 
 from adapters.memory.store import Tables
-from domain.errors import Conflict
-from domain.identity import User
-from domain.invitations import Invitation
-from domain.permissions import Role
-from domain.sessions import RefreshToken
-from domain.workspaces import Membership, Workspace
+from domain.identity.sessions import RefreshToken
+from domain.identity.users import User
+from domain.kernel.errors import Conflict
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation
+from domain.workspaces.workspace import Membership, Workspace
 
 
 def conflict(tables: Tables, message: str) -> Conflict:

@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from domain.audit import AuditEntry
-from domain.credentials import Credential
-from domain.credits import CreditAccount, LedgerEntry, Reservation
-from domain.events import Event
-from domain.identity import User
-from domain.invitations import Invitation
-from domain.jobs import Job, JobItem
-from domain.records import Record
-from domain.sessions import RefreshToken
-from domain.waterfall import RecordedAttempt
-from domain.webhooks import Delivery, DeliveryAttempt, WebhookSubscription
-from domain.workspaces import Membership, Workspace
+from domain.audit.entry import AuditEntry
+from domain.credentials.credential import Credential
+from domain.credits.ledger import CreditAccount, LedgerEntry, Reservation
+from domain.enrichment.waterfall import RecordedAttempt
+from domain.identity.sessions import RefreshToken
+from domain.identity.users import User
+from domain.jobs.job import Job, JobItem
+from domain.kernel.events import Event
+from domain.records.record import Record
+from domain.team.invitations import Invitation
+from domain.webhooks.webhook import Delivery, DeliveryAttempt, WebhookSubscription
+from domain.workspaces.workspace import Membership, Workspace
 
 
 @dataclass(slots=True)

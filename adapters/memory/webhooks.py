@@ -6,8 +6,8 @@ from uuid import UUID
 
 from adapters.memory.repositories import conflict
 from adapters.memory.store import MemoryStore, Tables
-from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.webhooks import Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
+from domain.webhooks.webhook import Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 from ports.webhooks import DeliveryDetail
 
 

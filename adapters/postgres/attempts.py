@@ -6,7 +6,7 @@ from uuid import UUID
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pool import Connection, connection
-from domain.waterfall import Attempt, RecordedAttempt
+from domain.enrichment.waterfall import Attempt, RecordedAttempt
 
 COLUMNS = (
     "id, workspace_id, record_id, run_id, provider, outcome, latency_ms, credits, cached, fields, detail, created_at"

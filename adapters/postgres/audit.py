@@ -9,8 +9,8 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection, connection
 from adapters.postgres.readers import LAST_CURSOR
-from domain.audit import AuditEntry
-from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.audit.entry import AuditEntry
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 # Keyset bound for the first page of a newest-first list: after every row.
 

@@ -8,8 +8,8 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.credits import ENTRY_COLUMNS, RESERVATION_COLUMNS, entry_from_row, reservation_from_row
 from adapters.postgres.pool import connection
 from adapters.postgres.readers import LAST_CURSOR
-from domain.credits import CreditAccount, EntryKind, LedgerEntry, Reservation
-from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.credits.ledger import CreditAccount, EntryKind, LedgerEntry, Reservation
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 SELECT_ACCOUNT = "SELECT balance, reserved FROM credit_accounts WHERE workspace_id = %(ws)s"
 LIST_ENTRIES = f"""

@@ -7,7 +7,7 @@ That read is its own statement after the lock: a statement that waits for a
 row lock still sees other tables as they were when it started, and would
 miss an entry a concurrent replay committed meanwhile. Then one statement
 writes account + entry (+ reservation), and the unit of work commits. The
-rules themselves are `domain.credits.apply`.
+rules themselves are `domain.credits.ledger.apply`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,17 @@ from typing import Any
 from uuid import UUID
 
 from adapters.postgres.pool import Connection
-from domain.credits import CreditAccount, CreditRequest, EntryKind, LedgerEntry, Posting, Reservation, apply, replay
-from domain.errors import NotFound
+from domain.credits.ledger import (
+    CreditAccount,
+    CreditRequest,
+    EntryKind,
+    LedgerEntry,
+    Posting,
+    Reservation,
+    apply,
+    replay,
+)
+from domain.kernel.errors import NotFound
 
 ENTRY_COLUMNS = (
     "id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,"

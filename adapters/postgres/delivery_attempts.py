@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.postgres.pool import Connection
-from domain.webhooks import AttemptOutcome, DeliveryAttempt
+from domain.webhooks.webhook import AttemptOutcome, DeliveryAttempt
 
 # Numbered after the delivery's last entry: the caller holds the delivery's row, so no other transaction
 # numbers one at the same time.

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from psycopg import errors
 
-from domain.errors import Conflict
+from domain.kernel.errors import Conflict
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pool import Connection, connection
-from domain.events import Event, EventType
+from domain.kernel.events import Event, EventType
 
 COLUMNS = "id, workspace_id, type, data, occurred_at"
 INSERT_EVENT = f"""

@@ -6,7 +6,7 @@ import time
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pool import connection
-from domain.errors import ServiceUnavailable
+from domain.kernel.errors import ServiceUnavailable
 from ports.health import ComponentHealth
 
 

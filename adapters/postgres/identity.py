@@ -6,8 +6,8 @@ from uuid import UUID
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection
-from domain.identity import User
-from domain.sessions import RefreshToken
+from domain.identity.sessions import RefreshToken
+from domain.identity.users import User
 
 USER_COLUMNS = "id, email, name, password_hash, is_platform_admin, created_at"
 INSERT_USER = f"""

@@ -11,8 +11,8 @@ from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection, connection
 from adapters.postgres.readers import LAST_CURSOR
 from adapters.postgres.records import RECORD_COLUMNS, record_from_row
-from domain.jobs import ItemState, Job, JobItem, JobProgress, JobStatus
-from domain.pagination import Cursor, Page, PageRequest, page_of
+from domain.jobs.job import ItemState, Job, JobItem, JobProgress, JobStatus
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from ports.jobs import ItemResult
 
 JOB_COLUMNS = (

@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.memory.lookup_cache import CACHEABLE
 from adapters.postgres.pool import connection
-from domain.enrichment import FieldValue, Outcome, ProviderResult
+from domain.enrichment.schema import FieldValue, Outcome, ProviderResult
 
 SELECT_FRESH = """
 SELECT outcome, fields FROM lookup_cache

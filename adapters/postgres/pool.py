@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from domain.errors import ServiceUnavailable
+from domain.kernel.errors import ServiceUnavailable
 
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
 

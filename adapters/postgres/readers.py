@@ -9,11 +9,11 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.identity import SELECT_USER, SELECT_USER_BY_EMAIL, user_from_row
 from adapters.postgres.pool import connection
 from adapters.postgres.team import INVITATION_COLUMNS, invitation_from_row
-from domain.identity import User
-from domain.invitations import Invitation
-from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.permissions import Role
-from domain.workspaces import MemberView, WorkspaceView
+from domain.identity.users import User
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation
+from domain.workspaces.workspace import MemberView, WorkspaceView
 
 # Keyset bounds for the first page: before every row, or after every row.
 FIRST_CURSOR = Cursor(created_at=datetime.min.replace(tzinfo=UTC), id=UUID(int=0))

@@ -10,9 +10,9 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection, connection
 from adapters.postgres.readers import LAST_CURSOR
-from domain.enrichment import EntityKind
-from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.records import Provenance, Record, RecordStatus
+from domain.enrichment.schema import EntityKind
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
+from domain.records.record import Provenance, Record, RecordStatus
 from ports.records import RecordFilter
 
 # Keyset bound for the first page of a newest-first list: after every row.

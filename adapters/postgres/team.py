@@ -5,9 +5,9 @@ from uuid import UUID
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection
-from domain.invitations import Invitation
-from domain.permissions import Role
-from domain.workspaces import Membership
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation
+from domain.workspaces.workspace import Membership
 
 MEMBERSHIP_COLUMNS = "workspace_id, user_id, role, created_at"
 INSERT_MEMBERSHIP = """

@@ -18,7 +18,7 @@ from adapters.postgres.records import PostgresRecordRepository
 from adapters.postgres.team import PostgresInvitationRepository, PostgresMembershipRepository
 from adapters.postgres.webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 from adapters.postgres.workspaces import PostgresWorkspaceRepository
-from domain.errors import ServiceUnavailable
+from domain.kernel.errors import ServiceUnavailable
 
 
 class PostgresUnitOfWork:

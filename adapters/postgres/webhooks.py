@@ -12,10 +12,10 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.delivery_attempts import append_attempts, attempts_of
 from adapters.postgres.pool import Connection, connection
 from adapters.postgres.readers import FIRST_CURSOR, LAST_CURSOR
-from domain.credentials import SealedSecret
-from domain.errors import Conflict
-from domain.pagination import Cursor, Page, PageRequest, page_of
-from domain.webhooks import MAX_ERROR_CHARS, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
+from domain.credentials.credential import SealedSecret
+from domain.kernel.errors import Conflict
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
+from domain.webhooks.webhook import MAX_ERROR_CHARS, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 from ports.webhooks import DeliveryDetail
 
 WEBHOOK_COLUMNS = (

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pool import Connection
-from domain.workspaces import Workspace
+from domain.workspaces.workspace import Workspace
 
 WORKSPACE_COLUMNS = "id, name, created_by, created_at"
 INSERT_WORKSPACE = """

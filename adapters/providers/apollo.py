@@ -29,7 +29,7 @@ from adapters.providers.http import (
     decode,
     scrubbed,
 )
-from domain.enrichment import EntityKind, Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery, ProviderResult
 
 APOLLO_BASE_URL = "https://api.apollo.io/api/v1"
 BULK_SIZE = 10

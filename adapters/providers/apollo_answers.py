@@ -11,7 +11,7 @@ import msgspec
 from adapters.providers.apollo_payloads import ErrorBody, Organization, Person
 from adapters.providers.fields import bare_domain
 from adapters.providers.http import CallFailed, Reply, retry_after, status_detail
-from domain.enrichment import EntityKind, Outcome, ProviderQuery
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery
 
 _INTEGER = re.compile(r"^-?\d{1,18}$", re.ASCII)
 # Longest window first: when the day is spent, waiting a minute does not help.

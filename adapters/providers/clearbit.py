@@ -22,7 +22,7 @@ from adapters.providers.http import (
     classified,
     decode,
 )
-from domain.enrichment import EntityKind, Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery, ProviderResult
 
 CLEARBIT_PERSON_BASE_URL = "https://person.clearbit.com"
 CLEARBIT_COMPANY_BASE_URL = "https://company.clearbit.com"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.enrichment import FieldData, FieldValue
+from domain.enrichment.schema import FieldData, FieldValue
 
 LINKEDIN = "https://www.linkedin.com/"
 TWITTER = "https://twitter.com/"

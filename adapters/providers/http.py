@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from domain.enrichment import Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import Outcome, ProviderQuery, ProviderResult
 
 MAX_BODY_BYTES = 1 << 20
 DEFAULT_TIMEOUT_SECONDS = 10.0

@@ -32,7 +32,7 @@ from adapters.providers.hunter_payloads import (
     finder_fields,
     verifier_fields,
 )
-from domain.enrichment import EntityKind, Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery, ProviderResult
 
 HUNTER_BASE_URL = "https://api.hunter.io/v2"
 _LINKEDIN_HANDLE = re.compile(r"linkedin\.com/in/([^/?#\s]+)", re.IGNORECASE)

@@ -16,7 +16,7 @@ import msgspec
 
 from adapters.providers.fields import Fields, bare_domain, names, put
 from adapters.providers.http import CallFailed, HttpProvider, check_key, decode, retry_after, status_detail
-from domain.enrichment import EntityKind, Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery, ProviderResult
 
 EXTRACTORS = ["company_meta", "social", "tech_stack", "contacts"]
 SOCIAL_NETWORKS = ("linkedin", "twitter", "github", "facebook", "instagram", "youtube")

@@ -10,8 +10,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from domain import circuit_breaker as rules
-from domain.circuit_breaker import BreakerPolicy, BreakerState, Circuit, CircuitView
+from domain.enrichment import circuit_breaker as rules
+from domain.enrichment.circuit_breaker import BreakerPolicy, BreakerState, Circuit, CircuitView
 from ports.circuit_breaker import CircuitBreaker
 
 log = structlog.get_logger(__name__)
@@ -39,7 +39,7 @@ Change = Callable[[BreakerState, float], tuple[T, BreakerState]]
 
 
 class RedisCircuitBreaker:
-    """Shared by every process: the rules of `domain.circuit_breaker` applied to a state kept
+    """Shared by every process: the rules of `domain.enrichment.circuit_breaker` applied to a state kept
     in Redis, written by compare-and-set. Time is the Redis server's unless a clock is given
     (tests, or a clock all processes share). When Redis fails, the in-process fallback decides.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.circuit_breaker import Circuit, CircuitView
+from domain.enrichment.circuit_breaker import Circuit, CircuitView
 from ports.circuit_breaker import CircuitBreaker
 from ports.metrics import Metrics
 

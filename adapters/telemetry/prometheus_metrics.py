@@ -14,9 +14,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from psycopg_pool import AsyncConnectionPool
 
-from domain.circuit_breaker import Circuit
-from domain.credits import EntryKind
-from domain.jobs import JobStatus
+from domain.credits.ledger import EntryKind
+from domain.enrichment.circuit_breaker import Circuit
+from domain.jobs.job import JobStatus
 
 CIRCUIT_VALUE = {Circuit.CLOSED: 0, Circuit.HALF_OPEN: 1, Circuit.OPEN: 2}
 WEBHOOK_OUTCOMES = ("succeeded", "failed", "dead_lettered")

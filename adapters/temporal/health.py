@@ -8,7 +8,7 @@ import time
 from temporalio.service import RPCError
 
 from adapters.temporal.orchestrator import TemporalJobOrchestrator
-from domain.errors import ServiceUnavailable
+from domain.kernel.errors import ServiceUnavailable
 from ports.health import ComponentHealth
 
 

@@ -16,7 +16,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from adapters.telemetry.tracing import temporal_interceptors
-from domain.errors import ServiceUnavailable
+from domain.kernel.errors import ServiceUnavailable
 
 WORKFLOW = "EnrichmentJob"
 

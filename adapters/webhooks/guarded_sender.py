@@ -6,8 +6,8 @@ import time
 from collections.abc import Mapping
 
 from adapters.browser.guarded_http import GuardedHttp
-from domain.errors import FetchFailed, TargetRefused
-from domain.webhooks import MAX_RESPONSE_EXCERPT, AttemptOutcome
+from domain.kernel.errors import FetchFailed, TargetRefused
+from domain.webhooks.webhook import MAX_RESPONSE_EXCERPT, AttemptOutcome
 
 RESPONSE_CAP_BYTES = 64 * 1024  # read at most this much of an answer; the log keeps MAX_RESPONSE_EXCERPT characters
 

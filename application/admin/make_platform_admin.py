@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.caching import forget_user
-from domain.errors import NotFound
-from domain.identity import normalize_email
+from domain.identity.users import normalize_email
+from domain.kernel.errors import NotFound
 from ports.cache import Cache
 from ports.unit_of_work import UnitOfWork
 

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.audit import AuditEntry
-from domain.pagination import Page, PageRequest
-from domain.permissions import Action
+from domain.audit.entry import AuditEntry
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Action
 from ports.audit import AuditLogReader
 from ports.readers import WorkspaceReader
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.caching import USER_TTL_SECONDS, user_key
-from domain.errors import Unauthorized
+from domain.kernel.errors import Unauthorized
 from ports.cache import Cache
 from ports.readers import UserReader
 

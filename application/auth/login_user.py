@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.auth.session_issuer import AuthSession, SessionIssuer
-from domain.errors import RateLimited, Unauthorized, ValidationFailed
-from domain.identity import normalize_email
+from domain.identity.users import normalize_email
+from domain.kernel.errors import RateLimited, Unauthorized, ValidationFailed
 from ports.rate_limit import RateLimiter
 from ports.readers import UserReader
 from ports.security import PasswordHasher

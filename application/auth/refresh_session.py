@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.auth.session_issuer import AuthSession, SessionIssuer
-from domain.errors import Unauthorized
-from domain.sessions import RefreshVerdict
+from domain.identity.sessions import RefreshVerdict
+from domain.kernel.errors import Unauthorized
 from ports.security import SecretTokens
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.auth.session_issuer import AuthSession, SessionIssuer
-from domain.identity import User, check_password_policy, clean_name, normalize_email
+from domain.identity.users import User, check_password_policy, clean_name, normalize_email
 from ports.security import PasswordHasher
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.identity import User
-from domain.sessions import REFRESH_TOKEN_TTL, RefreshToken
+from domain.identity.sessions import REFRESH_TOKEN_TTL, RefreshToken
+from domain.identity.users import User
 from ports.security import AccessTokenIssuer, SecretTokens
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

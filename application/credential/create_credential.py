@@ -4,10 +4,10 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.audit import CREDENTIAL_CREATED
-from domain.credentials import Credential, check_secret, clean_label, secret_context, tail_of
-from domain.permissions import Action
-from domain.providers import check_provider
+from domain.audit.entry import CREDENTIAL_CREATED
+from domain.credentials.credential import Credential, check_secret, clean_label, secret_context, tail_of
+from domain.credentials.providers import check_provider
+from domain.kernel.permissions import Action
 from ports.secret_box import SecretBox
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.audit import CREDENTIAL_DELETED
-from domain.errors import NotFound
-from domain.permissions import Action
+from domain.audit.entry import CREDENTIAL_DELETED
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.credentials import Credential
-from domain.errors import NotFound
-from domain.permissions import Action
+from domain.credentials.credential import Credential
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
 from ports.credentials import CredentialReader
 from ports.readers import WorkspaceReader
 

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.credentials import Credential
-from domain.pagination import Page, PageRequest
-from domain.permissions import Action
+from domain.credentials.credential import Credential
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Action
 from ports.credentials import CredentialReader
 from ports.readers import WorkspaceReader
 

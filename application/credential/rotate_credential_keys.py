@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from application.key_rotation import MAX_BATCH_SIZE, RotationProgress, SealedRows, reseal_to_active_key
-from domain.credentials import Credential
+from domain.credentials.credential import Credential
 from ports.credentials import CredentialReader
 from ports.secret_box import SecretBox
 from ports.unit_of_work import UnitOfWork

@@ -5,10 +5,10 @@ from datetime import datetime
 from uuid import UUID
 
 from application.access import authorize
-from domain.audit import CREDENTIAL_TESTED
-from domain.enrichment import EntityKind, Outcome, ProviderQuery
-from domain.errors import NotFound
-from domain.permissions import Action
+from domain.audit.entry import CREDENTIAL_TESTED
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
 from ports.credentials import CredentialReader
 from ports.providers import ProviderDirectory
 from ports.readers import WorkspaceReader

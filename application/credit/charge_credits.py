@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.credit.low_credits import alert_if_low
-from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
+from domain.credits.ledger import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
 from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.credits import CreditAccount
-from domain.permissions import Action
+from domain.credits.ledger import CreditAccount
+from domain.kernel.permissions import Action
 from ports.credits import CreditReader
 from ports.readers import WorkspaceReader
 

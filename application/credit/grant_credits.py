@@ -4,8 +4,14 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.credits import MAX_IDEMPOTENCY_KEY_LENGTH, CreditRequest, EntryKind, LedgerEntry, check_idempotency_key
-from domain.permissions import Action
+from domain.credits.ledger import (
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    CreditRequest,
+    EntryKind,
+    LedgerEntry,
+    check_idempotency_key,
+)
+from domain.kernel.permissions import Action
 from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.credits import EntryKind, LedgerEntry
-from domain.pagination import Page, PageRequest
-from domain.permissions import Action
+from domain.credits.ledger import EntryKind, LedgerEntry
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Action
 from ports.credits import CreditReader
 from ports.readers import WorkspaceReader
 

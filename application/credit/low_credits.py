@@ -4,8 +4,8 @@ request (before its reserve, after its release), not at the reserve."""
 
 from __future__ import annotations
 
-from domain.credits import LedgerEntry, LowCreditPolicy, available_after, available_before
-from domain.events import Event, EventType
+from domain.credits.ledger import LedgerEntry, LowCreditPolicy, available_after, available_before
+from domain.kernel.events import Event, EventType
 from ports.system import IdGenerator
 from ports.unit_of_work import UnitOfWork
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain.credits import CreditRequest, EntryKind, LedgerEntry
-from domain.errors import Conflict, NotFound
+from domain.credits.ledger import CreditRequest, EntryKind, LedgerEntry
+from domain.kernel.errors import Conflict, NotFound
 from ports.credits import CreditReader
 from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator

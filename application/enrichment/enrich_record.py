@@ -6,14 +6,14 @@ from uuid import UUID, uuid5
 
 from application.access import authorize
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
-from domain.errors import ErrorDetail, NotFound, ValidationFailed
-from domain.pending import Patience
-from domain.permissions import Action
-from domain.provider_registry import provider_order
-from domain.record_inputs import check_identifying, clean_inputs
-from domain.records import Record, RecordStatus
-from domain.waterfall import Attempt, RecordedAttempt
+from domain.enrichment.pending import Patience
+from domain.enrichment.provider_registry import provider_order
+from domain.enrichment.schema import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
+from domain.enrichment.waterfall import Attempt, RecordedAttempt
+from domain.kernel.errors import ErrorDetail, NotFound, ValidationFailed
+from domain.kernel.permissions import Action
+from domain.records.inputs import check_identifying, clean_inputs
+from domain.records.record import Record, RecordStatus
 from ports.providers import ProviderDirectory
 from ports.readers import WorkspaceReader
 from ports.records import RecordReader

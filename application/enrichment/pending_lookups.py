@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from application.enrichment.provider_calls import Asked, Lookup
-from domain.enrichment import Outcome
-from domain.pending import Patience
+from domain.enrichment.pending import Patience
+from domain.enrichment.schema import Outcome
 
 # Waits the given seconds before a pending lookup is asked again; False: stop asking (the job was cancelled).
 Pause = Callable[[float], Awaitable[bool]]
@@ -19,7 +19,7 @@ async def sleep(seconds: float) -> bool:
 
 
 class PendingLookups:
-    """Each lookup is due again after its wait (see domain/pending.py); one that would be due past the
+    """Each lookup is due again after its wait (see domain/enrichment/pending.py); one that would be due past the
     deadline is given up. While waiting, a lookup holds the fields it may answer (later providers are not
     asked for them meanwhile) and its price (the ceiling keeps room to pay its final answer)."""
 

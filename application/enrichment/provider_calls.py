@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from application.enrichment.provider_keys import ProviderKeys
-from domain.enrichment import Outcome, ProviderQuery, ProviderResult, lookup_key, storable
-from domain.errors import SecretUnreadable
-from domain.provider_registry import ProviderSpec
-from domain.records import Record
-from domain.waterfall import Attempt
+from domain.enrichment.provider_registry import ProviderSpec
+from domain.enrichment.schema import Outcome, ProviderQuery, ProviderResult, lookup_key, storable
+from domain.enrichment.waterfall import Attempt
+from domain.kernel.errors import SecretUnreadable
+from domain.records.record import Record
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache
 from ports.metrics import Metrics

@@ -13,13 +13,13 @@ from application.credit.low_credits import alert_if_low
 from application.enrichment.pending_lookups import Pause, PendingLookups, sleep
 from application.enrichment.provider_calls import ANSWERED, Asked, ProviderCalls
 from application.enrichment.provider_keys import ProviderKeys
-from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy, available_before
-from domain.enrichment import FieldValue, Outcome, ProviderResult
-from domain.errors import DomainError
-from domain.pending import Patience
-from domain.provider_registry import ProviderSpec
-from domain.records import Provenance, Record, RecordStatus
-from domain.waterfall import Attempt, accept, next_provider
+from domain.credits.ledger import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy, available_before
+from domain.enrichment.pending import Patience
+from domain.enrichment.provider_registry import ProviderSpec
+from domain.enrichment.schema import FieldValue, Outcome, ProviderResult
+from domain.enrichment.waterfall import Attempt, accept, next_provider
+from domain.kernel.errors import DomainError
+from domain.records.record import Provenance, Record, RecordStatus
 from ports.circuit_breaker import CircuitBreaker
 from ports.lookup_cache import LookupCache
 from ports.metrics import NO_METRICS, Metrics
@@ -75,7 +75,7 @@ class WaterfallResult:
 
 
 class WaterfallRun:
-    """Runs the waterfall for one record, paying as it goes (see domain/waterfall.py).
+    """Runs the waterfall for one record, paying as it goes (see domain/enrichment/waterfall.py).
 
     Credits: the ceiling is reserved first, each billable call is charged
     against the reservation under the key `<run>:<record>:<provider>` (a

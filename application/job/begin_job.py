@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.errors import NotFound
-from domain.jobs import JobStatus, batch_bounds
+from domain.jobs.job import JobStatus, batch_bounds
+from domain.kernel.errors import NotFound
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork
 

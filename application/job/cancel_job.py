@@ -5,10 +5,10 @@ from uuid import UUID
 
 from application.access import authorize
 from application.job.finish_job import count_finished, settle
-from domain.credits import LedgerEntry
-from domain.errors import Conflict, NotFound
-from domain.jobs import Job, JobStatus
-from domain.permissions import Action
+from domain.credits.ledger import LedgerEntry
+from domain.jobs.job import Job, JobStatus
+from domain.kernel.errors import Conflict, NotFound
+from domain.kernel.permissions import Action
 from ports.metrics import NO_METRICS, Metrics
 from ports.readers import WorkspaceReader
 from ports.system import Clock, IdGenerator

@@ -6,12 +6,12 @@ from datetime import datetime
 from application.enrichment.enrich_record import EnrichmentPolicy
 from application.enrichment.pending_lookups import Pause
 from application.enrichment.waterfall_run import WaterfallResult, WaterfallRun
-from domain.errors import Conflict, InsufficientCredits, NotFound
-from domain.events import Event, EventType
-from domain.jobs import MISSING, ItemState, Job, JobItem, wanted_for
-from domain.provider_registry import BY_NAME
-from domain.records import Record, RecordStatus
-from domain.waterfall import RecordedAttempt
+from domain.enrichment.provider_registry import BY_NAME
+from domain.enrichment.waterfall import RecordedAttempt
+from domain.jobs.job import MISSING, ItemState, Job, JobItem, wanted_for
+from domain.kernel.errors import Conflict, InsufficientCredits, NotFound
+from domain.kernel.events import Event, EventType
+from domain.records.record import Record, RecordStatus
 from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.credits import CreditRequest, EntryKind, LedgerEntry
-from domain.errors import NotFound
-from domain.events import Event, EventType
-from domain.jobs import Job, JobStatus, final_status
+from domain.credits.ledger import CreditRequest, EntryKind, LedgerEntry
+from domain.jobs.job import Job, JobStatus, final_status
+from domain.kernel.errors import NotFound
+from domain.kernel.events import Event, EventType
 from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
@@ -31,7 +31,7 @@ class FinishJob:
     """End a job: count its items, settle its credits, say so.
 
     Rules: a finished job is left as it is (a retried call changes nothing);
-    the status follows from the items (`domain.jobs.final_status`); what the
+    the status follows from the items (`domain.jobs.job.final_status`); what the
     reservation still holds is released under the key `job:<id>:release`;
     the job's event (job.completed, job.failed or job.cancelled) is written
     to the outbox in the same transaction.

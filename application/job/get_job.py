@@ -5,8 +5,8 @@ from uuid import UUID
 
 from application.access import authorize
 from application.job.job_view import JobView, view_of
-from domain.errors import NotFound
-from domain.permissions import Action
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
 from ports.credits import CreditReader
 from ports.jobs import JobReader
 from ports.readers import WorkspaceReader

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.errors import NotFound
-from domain.jobs import Job, JobProgress
+from domain.jobs.job import Job, JobProgress
+from domain.kernel.errors import NotFound
 from ports.credits import CreditReader
 from ports.jobs import JobReader
 

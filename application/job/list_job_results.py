@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.errors import ErrorDetail, NotFound, ValidationFailed
-from domain.jobs import decode_position, encode_position
-from domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from domain.permissions import Action
+from domain.jobs.job import decode_position, encode_position
+from domain.kernel.errors import ErrorDetail, NotFound, ValidationFailed
+from domain.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from domain.kernel.permissions import Action
 from ports.jobs import ItemResult, JobReader
 from ports.readers import WorkspaceReader
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.job.enrich_job_item import ItemWork
-from domain.errors import NotFound
-from domain.jobs import JobStatus
+from domain.jobs.job import JobStatus
+from domain.kernel.errors import NotFound
 from ports.jobs import JobReader
 from ports.records import RecordReader
 

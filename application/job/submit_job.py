@@ -7,14 +7,14 @@ from uuid import UUID
 
 from application.access import authorize
 from application.credit.low_credits import alert_if_low
-from domain.credits import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
-from domain.enrichment import EntityKind
-from domain.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
-from domain.jobs import MAX_JOB_RECORDS, Job, JobStatus, check_job_fields, record_ceiling, wanted_for
-from domain.permissions import Action
-from domain.provider_registry import provider_order
-from domain.record_inputs import check_identifying, clean_inputs
-from domain.records import Record, RecordStatus
+from domain.credits.ledger import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
+from domain.enrichment.provider_registry import provider_order
+from domain.enrichment.schema import EntityKind
+from domain.jobs.job import MAX_JOB_RECORDS, Job, JobStatus, check_job_fields, record_ceiling, wanted_for
+from domain.kernel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+from domain.kernel.permissions import Action
+from domain.records.inputs import check_identifying, clean_inputs
+from domain.records.record import Record, RecordStatus
 from ports.jobs import JobOrchestrator, JobReader
 from ports.metrics import NO_METRICS, Metrics
 from ports.providers import ProviderDirectory

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from domain.errors import RateLimited
+from domain.kernel.errors import RateLimited
 from ports.rate_limit import RateDecision, RateLimiter
 from ports.readers import WorkspaceReader
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.enrichment import EntityKind
-from domain.permissions import Action
-from domain.record_inputs import clean_inputs
-from domain.records import Record, RecordStatus
+from domain.enrichment.schema import EntityKind
+from domain.kernel.permissions import Action
+from domain.records.inputs import clean_inputs
+from domain.records.record import Record, RecordStatus
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import NotFound
-from domain.permissions import Action
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
 from ports.unit_of_work import UnitOfWork
 
 

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.errors import NotFound
-from domain.permissions import Action
-from domain.records import Record
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
+from domain.records.record import Record
 from ports.readers import WorkspaceReader
 from ports.records import RecordReader
 

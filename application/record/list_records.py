@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.enrichment import EntityKind
-from domain.pagination import Page, PageRequest
-from domain.permissions import Action
-from domain.record_inputs import normalize_domain
-from domain.records import Record, RecordStatus
+from domain.enrichment.schema import EntityKind
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Action
+from domain.records.inputs import normalize_domain
+from domain.records.record import Record, RecordStatus
 from ports.readers import WorkspaceReader
 from ports.records import RecordFilter, RecordReader
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
-from domain.permissions import Action
-from domain.record_inputs import changed_inputs
-from domain.records import Record, RecordStatus
+from domain.kernel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+from domain.kernel.permissions import Action
+from domain.records.inputs import changed_inputs
+from domain.records.record import Record, RecordStatus
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork
 

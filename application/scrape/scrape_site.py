@@ -5,9 +5,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.errors import DomainError, FetchFailed
-from domain.network_policy import parse_target
-from domain.scraping import Page, Render, ScrapeLimits, ScrapeResult, key_links
+from domain.kernel.errors import DomainError, FetchFailed
+from domain.kernel.network_policy import parse_target
+from domain.scraping.pages import Page, Render, ScrapeLimits, ScrapeResult, key_links
 from ports.scraping import ExtractorCatalog, PageFetcher, RobotsPolicy
 
 # RFC 9309: a robots.txt that cannot be read (5xx, unreachable) forbids as much as one that says no.

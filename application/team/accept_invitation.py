@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.caching import forget_roles
-from domain.errors import Conflict, NotFound, Unauthorized
-from domain.workspaces import Membership, WorkspaceView
+from domain.kernel.errors import Conflict, NotFound, Unauthorized
+from domain.workspaces.workspace import Membership, WorkspaceView
 from ports.cache import Cache
 from ports.security import SecretTokens
 from ports.system import Clock

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import Conflict, Forbidden
-from domain.identity import normalize_email
-from domain.invitations import INVITATION_TTL, Invitation
-from domain.permissions import Action, Role, can_grant
+from domain.identity.users import normalize_email
+from domain.kernel.errors import Conflict, Forbidden
+from domain.kernel.permissions import Action, Role, can_grant
+from domain.team.invitations import INVITATION_TTL, Invitation
 from ports.security import SecretTokens
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

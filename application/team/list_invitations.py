@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.invitations import Invitation
-from domain.pagination import Page, PageRequest
-from domain.permissions import Action
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Action
+from domain.team.invitations import Invitation
 from ports.readers import TeamReader, WorkspaceReader
 
 

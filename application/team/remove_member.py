@@ -5,8 +5,8 @@ from uuid import UUID
 
 from application.access import authorize_in
 from application.caching import forget_roles
-from domain.errors import Conflict, Forbidden, NotFound
-from domain.permissions import Action, Role, can_manage_member
+from domain.kernel.errors import Conflict, Forbidden, NotFound
+from domain.kernel.permissions import Action, Role, can_manage_member
 from ports.cache import Cache
 from ports.unit_of_work import UnitOfWork
 

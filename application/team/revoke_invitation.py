@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import Forbidden, NotFound
-from domain.permissions import Action, can_grant
+from domain.kernel.errors import Forbidden, NotFound
+from domain.kernel.permissions import Action, can_grant
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork
 

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import Conflict, NotFound
-from domain.permissions import Action
-from domain.webhooks import (
+from domain.kernel.errors import Conflict, NotFound
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import (
     MAX_SUBSCRIPTIONS,
     SECRET_PREFIX,
     WEBHOOK_CREATED,

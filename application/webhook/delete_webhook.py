@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import NotFound
-from domain.permissions import Action
-from domain.webhooks import WEBHOOK_DELETED
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import WEBHOOK_DELETED
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 

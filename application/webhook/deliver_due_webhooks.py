@@ -7,7 +7,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from application.webhook.signing import post_signed
-from domain.webhooks import (
+from domain.webhooks.webhook import (
     WEBHOOK_DISABLED,
     Delivery,
     DeliveryAttempt,

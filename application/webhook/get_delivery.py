@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.errors import NotFound
-from domain.permissions import Action
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
 from ports.readers import WorkspaceReader
 from ports.webhooks import DeliveryDetail, WebhookReader
 

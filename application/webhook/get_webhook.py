@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize
-from domain.errors import NotFound
-from domain.permissions import Action
-from domain.webhooks import WebhookSubscription
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import WebhookSubscription
 from ports.readers import WorkspaceReader
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from application.access import authorize
 from application.webhook.get_webhook import webhook_or_404
-from domain.pagination import Page, PageRequest
-from domain.permissions import Action
-from domain.webhooks import Delivery, DeliveryStatus
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import Delivery, DeliveryStatus
 from ports.readers import WorkspaceReader
 from ports.webhooks import WebhookReader
 

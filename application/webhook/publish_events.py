@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from domain.webhooks import WebhookSubscription, delivery_for
+from domain.webhooks.webhook import WebhookSubscription, delivery_for
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from application.access import authorize_in
 from application.webhook.get_webhook import locked_webhook_or_404
-from domain.errors import Conflict, NotFound
-from domain.permissions import Action
-from domain.webhooks import Delivery, DeliveryStatus
+from domain.kernel.errors import Conflict, NotFound
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import Delivery, DeliveryStatus
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from application.key_rotation import RotationProgress, SealedRows, reseal_to_active_key
-from domain.webhooks import WebhookSubscription, secret_context
+from domain.webhooks.webhook import WebhookSubscription, secret_context
 from ports.secret_box import SecretBox
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork

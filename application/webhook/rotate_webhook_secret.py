@@ -7,8 +7,8 @@ from uuid import UUID
 from application.access import authorize_in
 from application.webhook.create_webhook import WebhookWithSecret
 from application.webhook.get_webhook import locked_webhook_or_404
-from domain.permissions import Action
-from domain.webhooks import SECRET_PREFIX, WEBHOOK_SECRET_ROTATED, WebhookPolicy, secret_context
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import SECRET_PREFIX, WEBHOOK_SECRET_ROTATED, WebhookPolicy, secret_context
 from ports.secret_box import SecretBox
 from ports.security import SecretTokens
 from ports.system import Clock, IdGenerator

@@ -6,8 +6,8 @@ from uuid import UUID
 from application.access import authorize
 from application.webhook.get_webhook import webhook_or_404
 from application.webhook.signing import post_signed
-from domain.permissions import Action
-from domain.webhooks import PING, Delivery, WebhookPolicy, ping_body
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import PING, Delivery, WebhookPolicy, ping_body
 from ports.readers import WorkspaceReader
 from ports.secret_box import SecretBox
 from ports.system import Clock, IdGenerator

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.errors import SecretUnreadable
-from domain.signatures import signature_header
-from domain.webhooks import AttemptOutcome, Delivery, WebhookSubscription, secret_context
+from domain.kernel.errors import SecretUnreadable
+from domain.kernel.signatures import signature_header
+from domain.webhooks.webhook import AttemptOutcome, Delivery, WebhookSubscription, secret_context
 from ports.secret_box import SecretBox
 from ports.webhooks import WebhookSender
 

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from application.access import authorize_in
 from application.webhook.get_webhook import locked_webhook_or_404
-from domain.permissions import Action
-from domain.webhooks import WEBHOOK_UPDATED, WebhookPolicy, WebhookSubscription, check_events, check_url
+from domain.kernel.permissions import Action
+from domain.webhooks.webhook import WEBHOOK_UPDATED, WebhookPolicy, WebhookSubscription, check_events, check_url
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.credits import CreditRequest, EntryKind
-from domain.permissions import Role
-from domain.workspaces import Membership, Workspace, WorkspaceView, clean_workspace_name
+from domain.credits.ledger import CreditRequest, EntryKind
+from domain.kernel.permissions import Role
+from domain.workspaces.workspace import Membership, Workspace, WorkspaceView, clean_workspace_name
 from ports.metrics import NO_METRICS, Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from application.access import authorize_in
 from application.caching import forget_roles
-from domain.permissions import Action
+from domain.kernel.permissions import Action
 from ports.cache import Cache
 from ports.unit_of_work import UnitOfWork
 

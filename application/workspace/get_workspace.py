@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.errors import NotFound
-from domain.workspaces import WorkspaceView
+from domain.kernel.errors import NotFound
+from domain.workspaces.workspace import WorkspaceView
 from ports.readers import WorkspaceReader
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from domain.pagination import Page, PageRequest
-from domain.workspaces import WorkspaceView
+from domain.kernel.pagination import Page, PageRequest
+from domain.workspaces.workspace import WorkspaceView
 from ports.readers import WorkspaceReader
 
 

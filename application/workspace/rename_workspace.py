@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
-from domain.errors import NotFound
-from domain.permissions import Action
-from domain.workspaces import WorkspaceView, clean_workspace_name
+from domain.kernel.errors import NotFound
+from domain.kernel.permissions import Action
+from domain.workspaces.workspace import WorkspaceView, clean_workspace_name
 from ports.unit_of_work import UnitOfWork
 
 

@@ -15,7 +15,7 @@ from litestar import Request
 from litestar.di import Provide
 
 from application.auth.get_current_user import GetCurrentUser
-from domain.errors import Unauthorized
+from domain.kernel.errors import Unauthorized
 from ports.security import AccessTokenIssuer
 
 _VERIFIED = "cascade_bearer"  # the request's verified token (or why it was refused), in its state

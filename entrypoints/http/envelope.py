@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from domain.pagination import Page
+from domain.kernel.pagination import Page
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
 from adapters.telemetry.logging import redact_path
-from domain.errors import DomainError, Forbidden, RateLimited, ServiceKeyRefused, Unauthorized
+from domain.kernel.errors import DomainError, Forbidden, RateLimited, ServiceKeyRefused, Unauthorized
 from entrypoints.http.auth import known_principal
 from entrypoints.http.envelope import ErrorDetailOut, ErrorEnvelope, failure
 from entrypoints.http.rate_limits import route_group

@@ -17,8 +17,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import Parameter
 
 from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
-from domain.errors import NotFound, ServiceKeyRefused, ValidationFailed
-from domain.scraping import Render, ScrapeLimits
+from domain.kernel.errors import NotFound, ServiceKeyRefused, ValidationFailed
+from domain.scraping.pages import Render, ScrapeLimits
 from entrypoints.config import Settings, service_keys
 from entrypoints.http.api_docs import SwaggerUIPage, docs_router
 from entrypoints.http.edge import finished

@@ -17,7 +17,7 @@ from adapters.browser.robots import ProtegoRobots
 from adapters.browser.site_fetcher import SiteFetcher
 from adapters.extractors import EXTRACTORS, select
 from application.scrape.scrape_site import ScrapeSite
-from domain.network_policy import NetworkPolicy, parse_allowlist
+from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 from entrypoints.config import Settings
 from entrypoints.scraper.jobs import ScrapeJobs
 from ports.scraping import Extractor

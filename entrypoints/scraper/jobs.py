@@ -20,8 +20,8 @@ import structlog
 
 from adapters.browser.guarded_http import GuardedHttp
 from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
-from domain.errors import DomainError
-from domain.signatures import signature_header
+from domain.kernel.errors import DomainError
+from domain.kernel.signatures import signature_header
 from entrypoints.scraper.schemas import ErrorOut, ScrapeJobOut, scrape_out
 
 log = structlog.get_logger("cascade.scraper.jobs")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from domain.scraping import ScrapeResult
+from domain.scraping.pages import ScrapeResult
 
 RenderName = Literal["auto", "always", "never"]
 

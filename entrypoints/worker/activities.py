@@ -11,7 +11,7 @@ from uuid import UUID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import NotFound
+from domain.kernel.errors import NotFound
 from entrypoints.worker.job_runner import JobRunner
 
 

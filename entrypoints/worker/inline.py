@@ -12,7 +12,7 @@ from uuid import UUID
 
 import structlog
 
-from domain.errors import DomainError, ServiceUnavailable
+from domain.kernel.errors import DomainError, ServiceUnavailable
 from entrypoints.worker.job_runner import BatchResult, JobRunner, run_all
 from ports.jobs import JobReader
 

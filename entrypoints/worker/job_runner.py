@@ -22,7 +22,7 @@ from application.job.begin_job import BeginJob, BeginJobCommand, JobPlan
 from application.job.enrich_job_item import EnrichJobItem, ItemOutcome, ItemWork, SaveJobItems
 from application.job.finish_job import FinishJob, FinishJobCommand
 from application.job.load_job_batch import JobStopped, LoadJobBatch, LoadJobBatchQuery
-from domain.errors import ServiceUnavailable
+from domain.kernel.errors import ServiceUnavailable
 
 log = structlog.get_logger("cascade.jobs")
 

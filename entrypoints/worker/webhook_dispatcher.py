@@ -28,7 +28,7 @@ from dishka import AsyncContainer
 
 from application.webhook.deliver_due_webhooks import Attempted, Claimed, DeliverDueWebhooks, DeliveryRound
 from application.webhook.publish_events import PublishEvents
-from domain.errors import DomainError
+from domain.kernel.errors import DomainError
 
 log = structlog.get_logger("cascade.webhooks")
 PUBLISH_BATCH = 500

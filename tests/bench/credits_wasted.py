@@ -37,11 +37,11 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.credits import EntryKind
-from domain.enrichment import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult
-from domain.pending import Patience
-from domain.provider_registry import BY_NAME, REGISTRY
-from domain.records import Record
+from domain.credits.ledger import EntryKind
+from domain.enrichment.pending import Patience
+from domain.enrichment.provider_registry import BY_NAME, REGISTRY
+from domain.enrichment.schema import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult
+from domain.records.record import Record
 from tests.conftest import TEST_KEYS
 from tests.contract.builders import all_entries, funded_workspace
 from tests.fakes.simulated_time import SimulatedTime

@@ -29,7 +29,7 @@ from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.credit.charge_credits import ChargeCredits, ChargeCreditsCommand
-from domain.credits import BALANCE_SIGN, CreditRequest, EntryKind
+from domain.credits.ledger import BALANCE_SIGN, CreditRequest, EntryKind
 from tests.conftest import MIGRATIONS, create_database
 from tests.contract.builders import all_entries, funded_workspace
 

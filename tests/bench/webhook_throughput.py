@@ -27,7 +27,7 @@ from litestar.testing import AsyncTestClient
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
-from domain.events import Event, EventType
+from domain.kernel.events import Event, EventType
 from entrypoints.http.app import create_app
 from tests.api import create_workspace, register
 from tests.bench.job_throughput import server_process, worker

@@ -6,13 +6,13 @@ import secrets
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from domain.credits import CreditRequest, EntryKind, LedgerEntry
-from domain.identity import User
-from domain.invitations import INVITATION_TTL, Invitation
-from domain.pagination import PageRequest
-from domain.permissions import Role
-from domain.sessions import REFRESH_TOKEN_TTL, RefreshToken
-from domain.workspaces import Membership, Workspace
+from domain.credits.ledger import CreditRequest, EntryKind, LedgerEntry
+from domain.identity.sessions import REFRESH_TOKEN_TTL, RefreshToken
+from domain.identity.users import User
+from domain.kernel.pagination import PageRequest
+from domain.kernel.permissions import Role
+from domain.team.invitations import INVITATION_TTL, Invitation
+from domain.workspaces.workspace import Membership, Workspace
 from ports.credits import CreditReader
 from ports.unit_of_work import UnitOfWork
 from tests.conftest import Backend

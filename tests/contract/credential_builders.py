@@ -9,10 +9,10 @@ import os
 from datetime import datetime
 from uuid import uuid4
 
-from domain.audit import CREDENTIAL_CREATED, AuditDetails, AuditEntry
-from domain.credentials import Credential, SealedSecret
-from domain.identity import User
-from domain.workspaces import Workspace
+from domain.audit.entry import CREDENTIAL_CREATED, AuditDetails, AuditEntry
+from domain.credentials.credential import Credential, SealedSecret
+from domain.identity.users import User
+from domain.workspaces.workspace import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import utc_now
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from domain.jobs import Job, JobStatus
-from domain.workspaces import Workspace
+from domain.jobs.job import Job, JobStatus
+from domain.workspaces.workspace import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import utc_now
 

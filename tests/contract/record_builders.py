@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import uuid4
 
-from domain.enrichment import EntityKind, FieldData
-from domain.records import Provenance, Record, RecordStatus
-from domain.workspaces import Workspace
+from domain.enrichment.schema import EntityKind, FieldData
+from domain.records.record import Provenance, Record, RecordStatus
+from domain.workspaces.workspace import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import utc_now
 

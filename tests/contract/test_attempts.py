@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import uuid4
 
-from domain.waterfall import Attempt, RecordedAttempt
+from domain.enrichment.waterfall import Attempt, RecordedAttempt
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
 

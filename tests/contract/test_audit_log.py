@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import Conflict
-from domain.pagination import PageRequest
+from domain.kernel.errors import Conflict
+from domain.kernel.pagination import PageRequest
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist
 from tests.contract.credential_builders import new_audit_entry, store

@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 from adapters.memory.cache import DisabledCache, MemoryCache
 from adapters.redis.cache import RedisCache
 from adapters.redis.outage import RedisOutage
-from domain.permissions import Role
+from domain.kernel.permissions import Role
 from ports.cache import Cache
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from adapters.memory.circuit_breaker import MemoryCircuitBreaker
 from adapters.redis.circuit_breaker import RedisCircuitBreaker
-from domain.circuit_breaker import BreakerPolicy, Circuit
+from domain.enrichment.circuit_breaker import BreakerPolicy, Circuit
 from ports.circuit_breaker import CircuitBreaker
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"

@@ -9,10 +9,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.credentials import Credential
-from domain.errors import Conflict
-from domain.pagination import PageRequest
-from domain.permissions import Role
+from domain.credentials.credential import Credential
+from domain.kernel.errors import Conflict
+from domain.kernel.pagination import PageRequest
+from domain.kernel.permissions import Role
 from tests.conftest import Backend
 from tests.contract.builders import new_membership, new_user, new_workspace, persist, utc_now
 from tests.contract.credential_builders import new_credential, sealed, store

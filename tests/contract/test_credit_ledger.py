@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from domain.credits import (
+from domain.credits.ledger import (
     MAX_AMOUNT,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     CreditAccount,
@@ -27,9 +27,9 @@ from domain.credits import (
     LedgerEntry,
     Reservation,
 )
-from domain.errors import Conflict, DomainError, InsufficientCredits, NotFound, ValidationFailed
-from domain.pagination import Page, PageRequest
-from domain.workspaces import Workspace
+from domain.kernel.errors import Conflict, DomainError, InsufficientCredits, NotFound, ValidationFailed
+from domain.kernel.pagination import Page, PageRequest
+from domain.workspaces.workspace import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist
 

@@ -6,8 +6,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.credits import CreditRequest, EntryKind
-from domain.errors import Conflict, InsufficientCredits
+from domain.credits.ledger import CreditRequest, EntryKind
+from domain.kernel.errors import Conflict, InsufficientCredits
 from tests.conftest import Backend
 from tests.contract.builders import all_entries, funded_workspace, utc_now
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.events import Event, EventType
+from domain.kernel.events import Event, EventType
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
 from tests.contract.test_readers import BASE

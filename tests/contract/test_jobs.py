@@ -10,11 +10,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.errors import Conflict
-from domain.jobs import MAX_JOB_RECORDS, MISSING, ItemState, Job, JobItem, JobProgress, JobStatus
-from domain.pagination import PageRequest
-from domain.records import RecordStatus
-from domain.workspaces import Workspace
+from domain.jobs.job import MAX_JOB_RECORDS, MISSING, ItemState, Job, JobItem, JobProgress, JobStatus
+from domain.kernel.errors import Conflict
+from domain.kernel.pagination import PageRequest
+from domain.records.record import RecordStatus
+from domain.workspaces.workspace import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
 from tests.contract.job_builders import new_job, store_job

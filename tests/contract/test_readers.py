@@ -9,10 +9,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain.invitations import Invitation
-from domain.pagination import Page, PageRequest
-from domain.permissions import Role
-from domain.workspaces import MemberView, WorkspaceView
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation
+from domain.workspaces.workspace import MemberView, WorkspaceView
 from tests.conftest import Backend
 from tests.contract.builders import (
     new_invitation,

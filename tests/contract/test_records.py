@@ -9,11 +9,11 @@ from uuid import uuid4
 
 import pytest
 
-from domain.enrichment import EntityKind
-from domain.errors import Conflict
-from domain.pagination import PageRequest
-from domain.records import Provenance, Record, RecordStatus
-from domain.workspaces import Workspace
+from domain.enrichment.schema import EntityKind
+from domain.kernel.errors import Conflict
+from domain.kernel.pagination import PageRequest
+from domain.records.record import Provenance, Record, RecordStatus
+from domain.workspaces.workspace import Workspace
 from ports.records import RecordFilter
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now

@@ -9,9 +9,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import Conflict
-from domain.permissions import Role
-from domain.workspaces import Membership, Workspace
+from domain.kernel.errors import Conflict
+from domain.kernel.permissions import Role
+from domain.workspaces.workspace import Membership, Workspace
 from tests.conftest import Backend
 from tests.contract.builders import (
     new_invitation,

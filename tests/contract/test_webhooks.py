@@ -15,10 +15,10 @@ import pytest
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.webhook.publish_events import PublishEvents
-from domain.errors import Conflict
-from domain.events import Event, EventType
-from domain.pagination import Page, PageRequest
-from domain.webhooks import (
+from domain.kernel.errors import Conflict
+from domain.kernel.events import Event, EventType
+from domain.kernel.pagination import Page, PageRequest
+from domain.webhooks.webhook import (
     AttemptOutcome,
     Delivery,
     DeliveryAttempt,
@@ -26,7 +26,7 @@ from domain.webhooks import (
     WebhookPolicy,
     WebhookSubscription,
 )
-from domain.workspaces import Workspace
+from domain.workspaces.workspace import Workspace
 from ports.webhooks import DeliveryDetail
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now

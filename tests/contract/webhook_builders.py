@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import uuid4
 
-from domain.credentials import SealedSecret
-from domain.events import Event, EventType
-from domain.webhooks import PING, Delivery, DeliveryAttempt, WebhookSubscription, delivery_for, ping_body
-from domain.workspaces import Workspace
+from domain.credentials.credential import SealedSecret
+from domain.kernel.events import Event, EventType
+from domain.webhooks.webhook import PING, Delivery, DeliveryAttempt, WebhookSubscription, delivery_for, ping_body
+from domain.workspaces.workspace import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import utc_now
 

@@ -17,7 +17,7 @@ from adapters.providers.apollo import ApolloProvider
 from adapters.providers.clearbit import ClearbitProvider
 from adapters.providers.http import MAX_BODY_BYTES
 from adapters.providers.hunter import HunterProvider
-from domain.enrichment import EntityKind, Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery, ProviderResult
 from tests.fakes import apollo, clearbit, hunter
 from tests.fakes.server import serve
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from adapters.providers.apollo import ApolloProvider
-from domain.enrichment import EntityKind, Outcome, ProviderQuery, ProviderResult
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery, ProviderResult
 from tests.fakes import apollo
 from tests.fakes.harness import query
 from tests.fakes.server import serve

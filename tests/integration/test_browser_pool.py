@@ -10,7 +10,7 @@ import pytest
 
 from adapters.browser.browser_pool import BrowserPool
 from adapters.browser.guarded_http import Fetched
-from domain.errors import FetchFailed, TargetRefused
+from domain.kernel.errors import FetchFailed, TargetRefused
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")

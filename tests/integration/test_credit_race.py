@@ -12,8 +12,8 @@ from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.credit.charge_credits import ChargeCredits, ChargeCreditsCommand
-from domain.credits import BALANCE_SIGN
-from domain.errors import InsufficientCredits
+from domain.credits.ledger import BALANCE_SIGN
+from domain.kernel.errors import InsufficientCredits
 from tests.contract.builders import all_entries, funded_workspace
 
 CLIENTS = 32

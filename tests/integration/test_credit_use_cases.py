@@ -22,12 +22,12 @@ from application.credit.release_stale_reservations import (
     ReleaseStaleReservationsCommand,
 )
 from application.workspace.create_workspace import CreateWorkspace, CreateWorkspaceCommand, CreditPolicy
-from domain.credits import MAX_AMOUNT, CreditAccount, CreditRequest, EntryKind, LedgerEntry, Reservation
-from domain.errors import Conflict, DomainError, Forbidden, InsufficientCredits, NotFound, ValidationFailed
-from domain.identity import User
-from domain.pagination import PageRequest
-from domain.permissions import Role
-from domain.workspaces import Membership
+from domain.credits.ledger import MAX_AMOUNT, CreditAccount, CreditRequest, EntryKind, LedgerEntry, Reservation
+from domain.identity.users import User
+from domain.kernel.errors import Conflict, DomainError, Forbidden, InsufficientCredits, NotFound, ValidationFailed
+from domain.kernel.pagination import PageRequest
+from domain.kernel.permissions import Role
+from domain.workspaces.workspace import Membership
 from ports.credits import CreditReader
 from tests.conftest import Backend
 from tests.contract.builders import new_user, persist

@@ -22,8 +22,8 @@ from adapters.browser.guarded_http import Fetched, GuardedHttp, SystemResolver
 from adapters.browser.politeness import Politeness
 from adapters.browser.proxies import ProxyManager
 from adapters.browser.robots import ProtegoRobots
-from domain.errors import FetchFailed, TargetRefused
-from domain.network_policy import NetworkPolicy, parse_allowlist
+from domain.kernel.errors import FetchFailed, TargetRefused
+from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 
 UA = "CascadeTest/1.0 (+https://example.invalid/bot)"
 LOOPBACK = NetworkPolicy(parse_allowlist("127.0.0.1/32"))

@@ -18,7 +18,7 @@ from uuid import uuid4
 import pytest
 from litestar.testing import AsyncTestClient
 
-from domain.signatures import parse_header, verify
+from domain.kernel.signatures import parse_header, verify
 from entrypoints.http.app import create_app
 from tests.api import Account, Team, assert_error, make_team, register
 from tests.conftest import test_settings

@@ -32,10 +32,10 @@ from application.credential.rotate_credential_keys import (
     RotationProgress,
 )
 from application.webhook.rotate_webhook_keys import RotateWebhookKeys, RotateWebhookKeysCommand
-from domain.credentials import Credential, SealedSecret
-from domain.errors import SecretUnreadable, ValidationFailed
-from domain.permissions import Role
-from domain.webhooks import SECRET_PREFIX, WebhookSubscription, secret_context
+from domain.credentials.credential import Credential, SealedSecret
+from domain.kernel.errors import SecretUnreadable, ValidationFailed
+from domain.kernel.permissions import Role
+from domain.webhooks.webhook import SECRET_PREFIX, WebhookSubscription, secret_context
 from ports.credentials import CredentialReader
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader

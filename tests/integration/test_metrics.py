@@ -24,9 +24,9 @@ from adapters.telemetry.metered_breaker import MeteredCircuitBreaker
 from adapters.telemetry.prometheus_metrics import PrometheusMetrics
 from application.credit.charge_credits import ChargeCredits, ChargeCreditsCommand
 from application.credit.grant_credits import GrantCredits, GrantCreditsCommand
-from domain.circuit_breaker import BreakerPolicy, Circuit
-from domain.errors import Forbidden, InsufficientCredits
-from domain.permissions import Role
+from domain.enrichment.circuit_breaker import BreakerPolicy, Circuit
+from domain.kernel.errors import Forbidden, InsufficientCredits
+from domain.kernel.permissions import Role
 from entrypoints.local_services import free_port
 from entrypoints.worker.metrics_server import serve_metrics
 from tests.api import Account, create_workspace, register

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from domain.enrichment import EntityKind, Outcome, ProviderQuery
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery
 from tests.fakes.harness import KEYS, FakeProviders, adapter, ask, query, running_fakes
 
 P, C = EntityKind.PERSON, EntityKind.COMPANY

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from domain.enrichment import EntityKind, FieldData, Outcome, ProviderResult
+from domain.enrichment.schema import EntityKind, FieldData, Outcome, ProviderResult
 from tests.fakes.harness import FakeProviders, ask, query, running_fakes
 from tests.fakes.world import COMPANIES
 

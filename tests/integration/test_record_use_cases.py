@@ -16,10 +16,10 @@ import pytest
 from adapters.system.ids import Uuid7Generator
 from application.record.create_record import CreateRecord, CreateRecordCommand
 from application.record.update_record import UpdateRecord, UpdateRecordCommand
-from domain.enrichment import EntityKind
-from domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from domain.permissions import Role
-from domain.records import Record, RecordStatus
+from domain.enrichment.schema import EntityKind
+from domain.kernel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from domain.kernel.permissions import Role
+from domain.records.record import Record, RecordStatus
 from tests.conftest import Backend
 from tests.contract.builders import new_membership, new_user, new_workspace, persist
 from tests.contract.record_builders import enriched_person, new_record, store_records

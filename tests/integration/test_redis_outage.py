@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 
 from adapters.memory.cache import HELD, decode
 from application.caching import CachedRole
-from domain.permissions import Role
+from domain.kernel.permissions import Role
 from entrypoints.http.app import create_app
 from tests.api import Account, add_member, create_workspace, register
 from tests.conftest import test_settings

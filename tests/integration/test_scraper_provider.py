@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from adapters.providers.scraper import ScraperProvider
-from domain.enrichment import EntityKind, Outcome, ProviderQuery
+from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery
 from entrypoints.http.app import create_app
 from tests.api import create_workspace, register
 from tests.conftest import test_settings

@@ -22,7 +22,7 @@ from litestar.testing import AsyncTestClient
 
 from adapters.telemetry.logging import configure_logging
 from application.scrape.scrape_site import ROBOTS_SAY_NO
-from domain.signatures import verify
+from domain.kernel.signatures import verify
 from entrypoints.config import PROJECT_ROOT, Settings
 from entrypoints.scraper.app import create_scraper_app
 from tests.api import assert_error

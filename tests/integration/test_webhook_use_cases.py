@@ -11,7 +11,7 @@ from adapters.system.ids import Uuid7Generator
 from adapters.system.jitter import SystemJitter
 from application.webhook.deliver_due_webhooks import DeliverDueWebhooks
 from application.webhook.signing import UNREADABLE_SECRET
-from domain.webhooks import AttemptOutcome, DeliveryStatus, WebhookPolicy, secret_context
+from domain.webhooks.webhook import AttemptOutcome, DeliveryStatus, WebhookPolicy, secret_context
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist
 from tests.contract.webhook_builders import new_delivery, new_webhook, store_deliveries, store_webhooks

@@ -23,7 +23,7 @@ from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
-from domain.events import Event, EventType
+from domain.kernel.events import Event, EventType
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
 from tests.api import create_workspace, register

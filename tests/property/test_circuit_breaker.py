@@ -1,4 +1,4 @@
-"""Invariants of the circuit breaker rules (domain/circuit_breaker.py), and the rules against a plain model.
+"""Invariants of the circuit breaker rules (domain/enrichment/circuit_breaker.py), and the rules against a plain model.
 
 Times are multiples of a quarter second and windows whole seconds, so bucket
 arithmetic is exact and "one window later" means what it says.
@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from domain.circuit_breaker import (
+from domain.enrichment.circuit_breaker import (
     BreakerPolicy,
     BreakerState,
     Bucket,

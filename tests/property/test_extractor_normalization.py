@@ -23,7 +23,7 @@ from adapters.extractors.normalize import (
     normalize_phone,
     social_profile,
 )
-from domain.scraping import Page
+from domain.scraping.pages import Page
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMAIL = re.compile(r"^[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$")

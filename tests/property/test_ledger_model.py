@@ -1,6 +1,6 @@
 """R1: the ledger against a plain model, on the memory adapter and on PostgreSQL.
 
-The model knows nothing of `domain.credits.apply`: it is the rules written
+The model knows nothing of `domain.credits.ledger.apply`: it is the rules written
 again as simply as possible. Every step posts one request through a real
 unit of work and compares the outcome (entry or error) and the balances.
 """
@@ -25,8 +25,8 @@ from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.postgres.credit_reader import PostgresCreditReader
 from adapters.postgres.pool import open_pool
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
-from domain.credits import BALANCE_SIGN, CreditRequest, EntryKind, LedgerEntry
-from domain.errors import Conflict, DomainError, InsufficientCredits, NotFound
+from domain.credits.ledger import BALANCE_SIGN, CreditRequest, EntryKind, LedgerEntry
+from domain.kernel.errors import Conflict, DomainError, InsufficientCredits, NotFound
 from ports.credits import CreditReader
 from ports.unit_of_work import UnitOfWork
 from tests.contract.builders import all_entries, new_user, new_workspace

@@ -1,11 +1,11 @@
-"""Invariants of the permission matrix (domain/permissions.py)."""
+"""Invariants of the permission matrix (domain/kernel/permissions.py)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.permissions import MINIMUM_ROLE, Action, Role, can, can_change_role, can_grant, can_manage_member
+from domain.kernel.permissions import MINIMUM_ROLE, Action, Role, can, can_change_role, can_grant, can_manage_member
 
 roles = st.sampled_from(Role)
 actions = st.sampled_from(Action)

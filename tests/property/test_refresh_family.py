@@ -29,8 +29,8 @@ from application.auth.logout_user import LogoutUser, LogoutUserCommand
 from application.auth.refresh_session import RefreshSession, RefreshSessionCommand
 from application.auth.register_user import RegisterUser, RegisterUserCommand
 from application.auth.session_issuer import AuthSession, SessionIssuer
-from domain.errors import Unauthorized
-from domain.sessions import ACCESS_TOKEN_TTL, RefreshToken, RefreshTokenState, RefreshVerdict
+from domain.identity.sessions import ACCESS_TOKEN_TTL, RefreshToken, RefreshTokenState, RefreshVerdict
+from domain.kernel.errors import Unauthorized
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ import time
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from domain.signatures import SignatureHeader, parse_header, signature, signature_header, verify
+from domain.kernel.signatures import SignatureHeader, parse_header, signature, signature_header, verify
 from tests.integration.test_webhook_delivery import readme_verifier
 
 README_VERIFY = readme_verifier()

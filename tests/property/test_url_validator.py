@@ -11,8 +11,8 @@ from ipaddress import IPv4Address, IPv6Address, ip_network
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from domain.errors import TargetRefused
-from domain.network_policy import MAX_URL_CHARS, NetworkPolicy, Target, parse_target
+from domain.kernel.errors import TargetRefused
+from domain.kernel.network_policy import MAX_URL_CHARS, NetworkPolicy, Target, parse_target
 
 POLICY = NetworkPolicy()
 ALLOWING = NetworkPolicy((ip_network("127.0.0.0/8"), ip_network("fd00::/8")))

@@ -28,10 +28,10 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.enrichment import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult, lookup_key
-from domain.pending import Patience
-from domain.provider_registry import REGISTRY
-from domain.records import Record
+from domain.enrichment.pending import Patience
+from domain.enrichment.provider_registry import REGISTRY
+from domain.enrichment.schema import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult, lookup_key
+from domain.records.record import Record
 from tests.conftest import TEST_KEYS
 from tests.contract.builders import funded_workspace
 from tests.fakes.simulated_time import SimulatedTime

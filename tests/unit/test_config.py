@@ -80,8 +80,8 @@ def test_production_refuses_defaults_and_missing_services(env: dict[str, str], v
 
 
 def test_webhook_urls_must_be_https_in_production_only() -> None:
-    from domain.errors import ValidationFailed
-    from domain.webhooks import check_url
+    from domain.kernel.errors import ValidationFailed
+    from domain.webhooks.webhook import check_url
     from entrypoints.ioc_webhooks import WebhookWiring
 
     strict = WebhookWiring().policy(load_settings(production()))

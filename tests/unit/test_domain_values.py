@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import Conflict, Forbidden, ValidationFailed
-from domain.identity import check_password_policy, clean_name, normalize_email
-from domain.invitations import Invitation, InvitationStatus
-from domain.pagination import Cursor, PageRequest
-from domain.permissions import Role
+from domain.identity.users import check_password_policy, clean_name, normalize_email
+from domain.kernel.errors import Conflict, Forbidden, ValidationFailed
+from domain.kernel.pagination import Cursor, PageRequest
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation, InvitationStatus
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 

@@ -28,8 +28,8 @@ from adapters.extractors.normalize import (
 from adapters.extractors.schema_org import SchemaOrgExtractor
 from adapters.extractors.social import SocialExtractor
 from adapters.extractors.tech_stack import FINGERPRINTS, LOWERED, TechStackExtractor
-from domain.errors import ValidationFailed
-from domain.scraping import Page, key_links, needs_browser
+from domain.kernel.errors import ValidationFailed
+from domain.scraping.pages import Page, key_links, needs_browser
 
 SITE = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "acme"
 BASE = "https://acme-robotics.test/"

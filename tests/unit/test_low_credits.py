@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.credits import (
+from domain.credits.ledger import (
     NEVER_LOW,
     CreditAccount,
     CreditRequest,

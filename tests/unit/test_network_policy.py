@@ -6,8 +6,8 @@ from ipaddress import IPv4Address, IPv6Address, ip_network
 
 import pytest
 
-from domain.errors import TargetRefused, ValidationFailed
-from domain.network_policy import NetworkPolicy, Target, parse_allowlist, parse_target
+from domain.kernel.errors import TargetRefused, ValidationFailed
+from domain.kernel.network_policy import NetworkPolicy, Target, parse_allowlist, parse_target
 
 POLICY = NetworkPolicy()
 

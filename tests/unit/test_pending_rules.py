@@ -18,11 +18,11 @@ from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.enrichment import EntityKind, FieldValue, Outcome, ProviderResult
-from domain.pending import Patience
-from domain.provider_registry import BY_NAME
-from domain.records import Record, RecordStatus
-from domain.waterfall import Attempt
+from domain.enrichment.pending import Patience
+from domain.enrichment.provider_registry import BY_NAME
+from domain.enrichment.schema import EntityKind, FieldValue, Outcome, ProviderResult
+from domain.enrichment.waterfall import Attempt
+from domain.records.record import Record, RecordStatus
 from tests.conftest import TEST_KEYS
 from tests.contract.builders import funded_workspace
 from tests.fakes.simulated_time import SimulatedTime

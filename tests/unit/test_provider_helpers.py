@@ -12,7 +12,7 @@ from adapters.providers.apollo_answers import align, align_organizations, exhaus
 from adapters.providers.apollo_payloads import Organization, Person
 from adapters.providers.fields import LINKEDIN, bare_domain, location, profile_url, put
 from adapters.providers.http import MAX_WAIT_SECONDS, quoted, retry_after, scrubbed
-from domain.enrichment import FieldValue, Outcome, ProviderResult
+from domain.enrichment.schema import FieldValue, Outcome, ProviderResult
 from entrypoints.config import ConfigError, load_settings
 
 

@@ -1,4 +1,4 @@
-"""The rules on record inputs (domain/record_inputs.py) and the record's domain, with Hypothesis for the sanitizers."""
+"""The rules on record inputs (domain/records/inputs.py) and the record's domain, with Hypothesis for the sanitizers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.enrichment import INPUT_FIELDS, EntityKind
-from domain.errors import ValidationFailed
-from domain.record_inputs import MAX_INPUT_LENGTH, changed_inputs, check_identifying, clean_input, normalize_domain
+from domain.enrichment.schema import INPUT_FIELDS, EntityKind
+from domain.kernel.errors import ValidationFailed
+from domain.records.inputs import MAX_INPUT_LENGTH, changed_inputs, check_identifying, clean_input, normalize_domain
 from entrypoints.http.controllers.record_schemas import InputChanges, Inputs
 from tests.contract.builders import new_user, new_workspace
 from tests.contract.record_builders import new_record

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from adapters.crypto.aes_gcm_box import AesGcmSecretBox
 from adapters.crypto.keyring import Keyring, parse_keyring
-from domain.credentials import SealedSecret, secret_context
-from domain.errors import SecretUnreadable
+from domain.credentials.credential import SealedSecret, secret_context
+from domain.kernel.errors import SecretUnreadable
 
 SECRET = "sk_live_51Hh2cLNotARealKeyButLongEnough"
 KEY_V1 = os.urandom(32)

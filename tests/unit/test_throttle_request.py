@@ -15,10 +15,10 @@ from application.limits.throttle_request import (
     ThrottleRequest,
     ThrottleRequestCommand,
 )
-from domain.errors import RateLimited
-from domain.pagination import Page, PageRequest
-from domain.permissions import Role
-from domain.workspaces import WorkspaceView
+from domain.kernel.errors import RateLimited
+from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.permissions import Role
+from domain.workspaces.workspace import WorkspaceView
 
 WORKSPACE, MEMBER, STRANGER = uuid4(), uuid4(), uuid4()
 

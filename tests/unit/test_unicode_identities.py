@@ -6,10 +6,10 @@ import unicodedata
 
 import pytest
 
-from domain.errors import ValidationFailed
-from domain.identity import clean_name, normalize_email
-from domain.record_inputs import clean_input
-from domain.text import hidden_character
+from domain.identity.users import clean_name, normalize_email
+from domain.kernel.errors import ValidationFailed
+from domain.kernel.text import hidden_character
+from domain.records.inputs import clean_input
 
 NFC = unicodedata.normalize("NFC", "élise@café.example")
 NFD = unicodedata.normalize("NFD", "élise@café.example")

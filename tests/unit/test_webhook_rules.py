@@ -1,4 +1,4 @@
-"""The rules of domain/webhooks.py, without I/O: URLs, events, the retry schedule, deliveries, subscriptions, bodies."""
+"""The webhook rules (domain/webhooks/webhook.py), without I/O: URLs, events, retries, deliveries, bodies."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.credentials import SealedSecret
-from domain.errors import ValidationFailed
-from domain.events import Event, EventType
-from domain.network_policy import NetworkPolicy
-from domain.webhooks import (
+from domain.credentials.credential import SealedSecret
+from domain.kernel.errors import ValidationFailed
+from domain.kernel.events import Event, EventType
+from domain.kernel.network_policy import NetworkPolicy
+from domain.webhooks.webhook import (
     PING,
     SUBSCRIBABLE,
     AttemptOutcome,

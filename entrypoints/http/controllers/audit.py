@@ -8,8 +8,8 @@ from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, get
 
 from application.audit.list_audit_log import ListAuditLog, ListAuditLogQuery
-from domain.audit import AuditEntry
-from domain.pagination import PageRequest
+from domain.audit.entry import AuditEntry
+from domain.kernel.pagination import PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import PageEnvelope, ok_page

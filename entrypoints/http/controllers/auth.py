@@ -15,7 +15,7 @@ from application.auth.refresh_session import RefreshSession, RefreshSessionComma
 from application.auth.register_user import RegisterUser, RegisterUserCommand
 from application.auth.session_issuer import AuthSession
 from application.limits.throttle_request import RouteGroup
-from domain.identity import User
+from domain.identity.users import User
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.rate_limits import GROUP_OPT

@@ -14,8 +14,8 @@ from application.credential.get_credential import GetCredential, GetCredentialQu
 from application.credential.list_credentials import ListCredentials, ListCredentialsQuery
 from application.credential.test_credential import TestCredential, TestCredentialCommand
 from application.credential.update_credential import UpdateCredential, UpdateCredentialCommand
-from domain.credentials import Credential
-from domain.pagination import PageRequest
+from domain.credentials.credential import Credential
+from domain.kernel.pagination import PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page

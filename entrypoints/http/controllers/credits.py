@@ -13,8 +13,8 @@ from litestar.params import Parameter
 from application.credit.get_credit_balance import GetCreditBalance, GetCreditBalanceQuery
 from application.credit.grant_credits import KEY_PREFIX, GrantCredits, GrantCreditsCommand
 from application.credit.list_credit_transactions import ListCreditTransactions, ListCreditTransactionsQuery
-from domain.credits import MAX_AMOUNT, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REASON_LENGTH, EntryKind, LedgerEntry
-from domain.pagination import PageRequest
+from domain.credits.ledger import MAX_AMOUNT, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_REASON_LENGTH, EntryKind, LedgerEntry
+from domain.kernel.pagination import PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page

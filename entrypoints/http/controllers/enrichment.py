@@ -11,10 +11,10 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import Parameter
 
 from application.enrichment.enrich_record import EnrichRecord, EnrichRecordCommand
-from domain.credits import MAX_IDEMPOTENCY_KEY_LENGTH
-from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
-from domain.provider_registry import DEFAULT_ORDER, provider_order
-from domain.waterfall import Attempt
+from domain.credits.ledger import MAX_IDEMPOTENCY_KEY_LENGTH
+from domain.enrichment.provider_registry import DEFAULT_ORDER, provider_order
+from domain.enrichment.schema import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
+from domain.enrichment.waterfall import Attempt
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.record_schemas import Inputs, KindName, RecordOut, record_out
 from entrypoints.http.envelope import Envelope, ok

@@ -12,9 +12,9 @@ from application.team.accept_invitation import AcceptInvitation, AcceptInvitatio
 from application.team.create_invitation import CreateInvitation, CreateInvitationCommand
 from application.team.list_invitations import ListInvitations, ListInvitationsQuery
 from application.team.revoke_invitation import RevokeInvitation, RevokeInvitationCommand
-from domain.invitations import Invitation
-from domain.pagination import PageRequest
-from domain.permissions import Role
+from domain.kernel.pagination import PageRequest
+from domain.kernel.permissions import Role
+from domain.team.invitations import Invitation
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit, WorkspaceOut, workspace_out
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page

@@ -21,11 +21,11 @@ from application.job.list_job_results import ListJobResults, ListJobResultsQuery
 from application.job.list_jobs import ListJobs, ListJobsQuery
 from application.job.submit_job import NewRecord, SubmitJob, SubmitJobCommand
 from application.limits.throttle_request import RouteGroup
-from domain.credits import MAX_IDEMPOTENCY_KEY_LENGTH
-from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
-from domain.jobs import MAX_JOB_RECORDS
-from domain.pagination import Page, PageRequest
-from domain.provider_registry import DEFAULT_ORDER
+from domain.credits.ledger import MAX_IDEMPOTENCY_KEY_LENGTH
+from domain.enrichment.provider_registry import DEFAULT_ORDER
+from domain.enrichment.schema import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
+from domain.jobs.job import MAX_JOB_RECORDS
+from domain.kernel.pagination import Page, PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.enrichment import FIELDS_DOC, PROVIDERS_DOC, FieldName, ProviderName
 from entrypoints.http.controllers.record_schemas import RecordOut, RecordRequest, record_out

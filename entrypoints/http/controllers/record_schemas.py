@@ -9,9 +9,9 @@ from uuid import UUID
 import msgspec
 from litestar.params import Parameter
 
-from domain.enrichment import FieldData
-from domain.record_inputs import MAX_INPUT_LENGTH
-from domain.records import Record
+from domain.enrichment.schema import FieldData
+from domain.records.inputs import MAX_INPUT_LENGTH
+from domain.records.record import Record
 
 KindName = Literal["person", "company"]
 StatusName = Literal["new", "enriching", "enriched", "partial", "not_found", "failed"]

@@ -11,9 +11,9 @@ from application.record.delete_record import DeleteRecord, DeleteRecordCommand
 from application.record.get_record import GetRecord, GetRecordQuery
 from application.record.list_records import ListRecords, ListRecordsQuery
 from application.record.update_record import UpdateRecord, UpdateRecordCommand
-from domain.enrichment import EntityKind
-from domain.pagination import PageRequest
-from domain.records import RecordStatus
+from domain.enrichment.schema import EntityKind
+from domain.kernel.pagination import PageRequest
+from domain.records.record import RecordStatus
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.record_schemas import (
     DomainParam,

@@ -11,9 +11,9 @@ from litestar import Controller, delete, get, patch
 from application.team.change_member_role import ChangeMemberRole, ChangeMemberRoleCommand
 from application.team.list_members import ListMembers, ListMembersQuery
 from application.team.remove_member import RemoveMember, RemoveMemberCommand
-from domain.pagination import PageRequest
-from domain.permissions import Role
-from domain.workspaces import MemberView
+from domain.kernel.pagination import PageRequest
+from domain.kernel.permissions import Role
+from domain.workspaces.workspace import MemberView
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page

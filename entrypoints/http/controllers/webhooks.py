@@ -22,9 +22,9 @@ from application.webhook.replay_delivery import ReplayDelivery, ReplayDeliveryCo
 from application.webhook.rotate_webhook_secret import RotateWebhookSecret, RotateWebhookSecretCommand
 from application.webhook.send_test_ping import SendTestPing, SendTestPingCommand
 from application.webhook.update_webhook import UpdateWebhook, UpdateWebhookCommand
-from domain.network_policy import MAX_URL_CHARS
-from domain.pagination import PageRequest
-from domain.webhooks import SUBSCRIBABLE, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
+from domain.kernel.network_policy import MAX_URL_CHARS
+from domain.kernel.pagination import PageRequest
+from domain.webhooks.webhook import SUBSCRIBABLE, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page

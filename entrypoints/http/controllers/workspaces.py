@@ -14,8 +14,8 @@ from application.workspace.delete_workspace import DeleteWorkspace, DeleteWorksp
 from application.workspace.get_workspace import GetWorkspace, GetWorkspaceQuery
 from application.workspace.list_workspaces import ListWorkspaces, ListWorkspacesQuery
 from application.workspace.rename_workspace import RenameWorkspace, RenameWorkspaceCommand
-from domain.pagination import MAX_LIMIT, PageRequest
-from domain.workspaces import WorkspaceView
+from domain.kernel.pagination import MAX_LIMIT, PageRequest
+from domain.workspaces.workspace import WorkspaceView
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.audit import AuditDetails, AuditEntry
-from domain.errors import ErrorDetail, ValidationFailed
-from domain.identity import clean_name
+from domain.audit.entry import AuditDetails, AuditEntry
+from domain.identity.users import clean_name
+from domain.kernel.errors import ErrorDetail, ValidationFailed
 
 MAX_LABEL_LENGTH = 100
 MAX_SECRET_LENGTH = 4096

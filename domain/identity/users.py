@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.errors import ErrorDetail, ValidationFailed
-from domain.text import hidden_character, nfc
+from domain.kernel.errors import ErrorDetail, ValidationFailed
+from domain.kernel.text import hidden_character, nfc
 
 MIN_PASSWORD_LENGTH = 10
 # argon2 cost grows with input; an upper bound keeps one request from burning CPU.

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from urllib.parse import quote
 
-from domain.errors import TargetRefused
+from domain.kernel.errors import TargetRefused
 
 Address = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network

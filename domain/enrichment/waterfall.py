@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.enrichment import EntityKind, FieldValue
-from domain.provider_registry import ProviderSpec
+from domain.enrichment.provider_registry import ProviderSpec
+from domain.enrichment.schema import EntityKind, FieldValue
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[a-z0-9.-]+\.[a-z]{2,}$", re.IGNORECASE)
 _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)

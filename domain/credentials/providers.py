@@ -5,7 +5,7 @@ A static list until the provider registry of a later issue replaces it.
 
 from __future__ import annotations
 
-from domain.errors import ErrorDetail, ValidationFailed
+from domain.kernel.errors import ErrorDetail, ValidationFailed
 
 PROVIDERS: tuple[str, ...] = ("apollo", "clearbit", "hunter", "scraper")
 

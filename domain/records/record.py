@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 from uuid import UUID
 
-from domain.enrichment import EntityKind, FieldData
+from domain.enrichment.schema import EntityKind, FieldData
 
 
 class RecordStatus(Enum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from domain.enrichment import EntityKind, Outcome
-from domain.errors import ErrorDetail, ValidationFailed
+from domain.enrichment.schema import EntityKind, Outcome
+from domain.kernel.errors import ErrorDetail, ValidationFailed
 
 P, C = EntityKind.PERSON, EntityKind.COMPANY
 

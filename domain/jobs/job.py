@@ -18,10 +18,10 @@ from datetime import datetime
 from enum import Enum
 from uuid import UUID
 
-from domain.enrichment import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
-from domain.errors import ErrorDetail, ValidationFailed
-from domain.provider_registry import ProviderSpec
-from domain.records import RecordStatus
+from domain.enrichment.provider_registry import ProviderSpec
+from domain.enrichment.schema import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
+from domain.kernel.errors import ErrorDetail, ValidationFailed
+from domain.records.record import RecordStatus
 
 MAX_JOB_RECORDS = 10_000
 

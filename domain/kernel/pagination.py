@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from domain.errors import ErrorDetail, ValidationFailed
+from domain.kernel.errors import ErrorDetail, ValidationFailed
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50

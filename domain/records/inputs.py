@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from domain.enrichment import INPUT_FIELDS
-from domain.errors import ErrorDetail, ValidationFailed
-from domain.identity import normalize_email
-from domain.text import hidden_character, nfc
+from domain.enrichment.schema import INPUT_FIELDS
+from domain.identity.users import normalize_email
+from domain.kernel.errors import ErrorDetail, ValidationFailed
+from domain.kernel.text import hidden_character, nfc
 
 MAX_INPUT_LENGTH = 500
 MAX_DOMAIN_LENGTH = 253

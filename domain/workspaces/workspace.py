@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.identity import clean_name
-from domain.permissions import Role
+from domain.identity.users import clean_name
+from domain.kernel.permissions import Role
 
 MAX_WORKSPACE_NAME_LENGTH = 100
 

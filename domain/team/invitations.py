@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from uuid import UUID
 
-from domain.errors import Conflict, Forbidden
-from domain.permissions import Role
+from domain.kernel.errors import Conflict, Forbidden
+from domain.kernel.permissions import Role
 
 INVITATION_TTL = timedelta(days=7)
 

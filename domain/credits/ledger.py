@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from uuid import UUID
 
-from domain.errors import Conflict, ErrorDetail, InsufficientCredits, NotFound, ValidationFailed
+from domain.kernel.errors import Conflict, ErrorDetail, InsufficientCredits, NotFound, ValidationFailed
 
 MAX_AMOUNT = 1_000_000_000
 MAX_IDEMPOTENCY_KEY_LENGTH = 200

@@ -26,11 +26,11 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from domain.audit import AuditEntry
-from domain.credentials import SealedSecret
-from domain.errors import ErrorDetail, TargetRefused, ValidationFailed
-from domain.events import Event, EventType
-from domain.network_policy import NetworkPolicy, Target, parse_target
+from domain.audit.entry import AuditEntry
+from domain.credentials.credential import SealedSecret
+from domain.kernel.errors import ErrorDetail, TargetRefused, ValidationFailed
+from domain.kernel.events import Event, EventType
+from domain.kernel.network_policy import NetworkPolicy, Target, parse_target
 
 SUBSCRIBABLE = frozenset(
     {
