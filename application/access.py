@@ -11,8 +11,8 @@ from uuid import UUID
 
 from domain.kernel.errors import Forbidden, NotFound
 from domain.kernel.permissions import Action, Role, can
-from ports.readers import WorkspaceReader
 from ports.unit_of_work import UnitOfWork
+from ports.workspaces import WorkspaceReader
 
 
 def _check(role: Role | None, action: Action) -> Role:

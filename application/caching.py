@@ -15,7 +15,7 @@ from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Role
 from domain.workspaces.workspace import WorkspaceView
 from ports.cache import Cache
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 ROLE_TTL_SECONDS = 300.0
 USER_TTL_SECONDS = 900.0

@@ -12,34 +12,35 @@ from adapters.crypto.aes_gcm_box import AesGcmSecretBox
 from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.jwt_issuer import JwtAccessTokenIssuer
 from adapters.crypto.secret_tokens import Sha256SecretTokens
-from adapters.memory.attempts import MemoryAttemptReader
 from adapters.memory.audit import MemoryAuditLogReader
-from adapters.memory.circuit_breaker import MemoryCircuitBreaker
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
+from adapters.memory.enrichment import MemoryAttemptReader, MemoryCircuitBreaker, MemoryLookupCache
 from adapters.memory.events import MemoryEventReader
 from adapters.memory.health import StaticProbe
+from adapters.memory.identity import MemoryUserReader
 from adapters.memory.jobs import MemoryJobReader
-from adapters.memory.lookup_cache import MemoryLookupCache
 from adapters.memory.rate_limiter import MemoryRateLimiter
-from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
 from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
+from adapters.memory.team import MemoryTeamReader
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.memory.webhooks import MemoryWebhookReader
-from adapters.postgres.attempts import PostgresAttemptReader
+from adapters.memory.workspaces import MemoryWorkspaceReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
-from adapters.postgres.credit_reader import PostgresCreditReader
+from adapters.postgres.credits import PostgresCreditReader
+from adapters.postgres.enrichment import PostgresAttemptReader, PostgresLookupCache
 from adapters.postgres.events import PostgresEventReader
 from adapters.postgres.health import PostgresDatabaseProbe
+from adapters.postgres.identity import PostgresUserReader
 from adapters.postgres.jobs import PostgresJobReader
-from adapters.postgres.lookup_cache import PostgresLookupCache
 from adapters.postgres.pool import open_pool
-from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
 from adapters.postgres.records import PostgresRecordReader
+from adapters.postgres.team import PostgresTeamReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.postgres.webhooks import PostgresWebhookReader
+from adapters.postgres.workspaces import PostgresWorkspaceReader
 from adapters.redis.circuit_breaker import RedisCircuitBreaker
 from adapters.redis.health import RedisProbe
 from adapters.redis.rate_limiter import RedisRateLimiter
@@ -90,23 +91,23 @@ from entrypoints.ioc_jobs import JobWiring
 from entrypoints.ioc_limits import cache_and_limits
 from entrypoints.ioc_metrics import MetricsWiring, PoolMetricsWiring
 from entrypoints.ioc_webhooks import WebhookWiring
-from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
-from ports.circuit_breaker import CircuitBreaker
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader
+from ports.enrichment import AttemptReader, CircuitBreaker, LookupCache
 from ports.events import EventReader
 from ports.health import CacheProbe, DatabaseProbe
+from ports.identity import UserReader
 from ports.jobs import JobReader
-from ports.lookup_cache import LookupCache
 from ports.rate_limit import RateLimiter
-from ports.readers import TeamReader, UserReader, WorkspaceReader
 from ports.records import RecordReader
 from ports.secret_box import SecretBox
 from ports.security import AccessTokenIssuer, PasswordHasher, SecretTokens
 from ports.system import Clock, IdGenerator
+from ports.team import TeamReader
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader
+from ports.workspaces import WorkspaceReader
 
 
 class SystemProvider(Provider):

@@ -8,9 +8,9 @@ import httpx
 from dishka import Provider, Scope, provide
 from httpx_aiohttp import AiohttpTransport
 
-from adapters.memory.providers import ProviderMap
 from adapters.providers.apollo import ApolloProvider
 from adapters.providers.clearbit import ClearbitProvider
+from adapters.providers.directory import ProviderMap
 from adapters.providers.hunter import HunterProvider
 from adapters.providers.scraper import ScraperProvider
 from adapters.telemetry.tracing import traced_transport
@@ -21,10 +21,8 @@ from application.enrichment.waterfall_run import WaterfallRun
 from domain.credits.ledger import LowCreditPolicy
 from domain.enrichment.pending import Patience
 from entrypoints.config import Settings, service_keys
-from ports.circuit_breaker import CircuitBreaker
-from ports.lookup_cache import LookupCache
+from ports.enrichment import CircuitBreaker, EnrichmentProvider, LookupCache, ProviderDirectory
 from ports.metrics import Metrics
-from ports.providers import EnrichmentProvider, ProviderDirectory
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 

@@ -11,7 +11,7 @@ from application.caching import CachedWorkspaceReader
 from application.limits.throttle_request import Budget, RequestLimits, RouteGroup, ThrottleRequest
 from entrypoints.config import Settings
 from ports.cache import Cache
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 class RedisCacheWiring(Provider):

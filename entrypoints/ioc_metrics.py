@@ -8,7 +8,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.telemetry.metered_breaker import MeteredCircuitBreaker
 from adapters.telemetry.prometheus_metrics import PoolCollector, PrometheusMetrics
-from ports.circuit_breaker import CircuitBreaker
+from ports.enrichment import CircuitBreaker
 from ports.metrics import Metrics
 
 

@@ -4,21 +4,17 @@ from abc import abstractmethod
 from types import TracebackType
 from typing import Protocol, Self
 
-from ports.attempts import AttemptLog
 from ports.audit import AuditLogRepository
 from ports.credentials import CredentialRepository
 from ports.credits import CreditLedger
+from ports.enrichment import AttemptLog
 from ports.events import EventOutbox
+from ports.identity import RefreshTokenRepository, UserRepository
 from ports.jobs import JobRepository
 from ports.records import RecordRepository
-from ports.repositories import (
-    InvitationRepository,
-    MembershipRepository,
-    RefreshTokenRepository,
-    UserRepository,
-    WorkspaceRepository,
-)
+from ports.team import InvitationRepository
 from ports.webhooks import DeliveryRepository, WebhookRepository
+from ports.workspaces import MembershipRepository, WorkspaceRepository
 
 
 class UnitOfWork(Protocol):

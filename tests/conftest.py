@@ -30,41 +30,47 @@ from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 from redis import Redis as SyncRedis
 
-from adapters.memory.attempts import MemoryAttemptReader
 from adapters.memory.audit import MemoryAuditLogReader
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
+from adapters.memory.enrichment import MemoryAttemptReader
 from adapters.memory.events import MemoryEventReader
+from adapters.memory.identity import MemoryUserReader
 from adapters.memory.jobs import MemoryJobReader
-from adapters.memory.readers import MemoryTeamReader, MemoryUserReader, MemoryWorkspaceReader
 from adapters.memory.records import MemoryRecordReader
 from adapters.memory.store import MemoryStore
+from adapters.memory.team import MemoryTeamReader
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.memory.webhooks import MemoryWebhookReader
-from adapters.postgres.attempts import PostgresAttemptReader
+from adapters.memory.workspaces import MemoryWorkspaceReader
 from adapters.postgres.audit import PostgresAuditLogReader
 from adapters.postgres.credentials import PostgresCredentialReader
-from adapters.postgres.credit_reader import PostgresCreditReader
+from adapters.postgres.credits import PostgresCreditReader
+from adapters.postgres.enrichment import PostgresAttemptReader
 from adapters.postgres.events import PostgresEventReader
+from adapters.postgres.identity import PostgresUserReader
 from adapters.postgres.jobs import PostgresJobReader
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
-from adapters.postgres.readers import PostgresTeamReader, PostgresUserReader, PostgresWorkspaceReader
 from adapters.postgres.records import PostgresRecordReader
+from adapters.postgres.team import PostgresTeamReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.postgres.webhooks import PostgresWebhookReader
+from adapters.postgres.workspaces import PostgresWorkspaceReader
 from entrypoints.config import PROJECT_ROOT, Settings, load_settings
 from entrypoints.http.app import create_app
-from ports.attempts import AttemptReader
 from ports.audit import AuditLogReader
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader
+from ports.enrichment import AttemptReader
 from ports.events import EventReader
+from ports.identity import UserReader
 from ports.jobs import JobReader
-from ports.readers import TeamReader, UserReader, WorkspaceReader
 from ports.records import RecordReader
+from ports.team import TeamReader
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader
+from ports.workspaces import WorkspaceReader
 
 # No test exports spans to a collector: tracing is off here and in every `cascade` process a test spawns
 # (they inherit this environment); tests/integration/test_tracing.py turns it on with an in-memory exporter.

@@ -3,8 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from adapters.memory.repositories import conflict
-from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.store import MemoryStore, Tables, conflict
 from domain.credentials.credential import Credential
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 

@@ -5,8 +5,7 @@ from copy import deepcopy
 from dataclasses import replace
 from uuid import UUID
 
-from adapters.memory.repositories import conflict
-from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.store import MemoryStore, Tables, conflict
 from domain.jobs.job import ItemState, Job, JobItem, JobProgress
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from ports.jobs import ItemResult

@@ -20,6 +20,7 @@ from domain.enrichment.waterfall import RecordedAttempt
 from domain.identity.sessions import RefreshToken
 from domain.identity.users import User
 from domain.jobs.job import Job, JobItem
+from domain.kernel.errors import Conflict
 from domain.kernel.events import Event
 from domain.records.record import Record
 from domain.team.invitations import Invitation
@@ -82,3 +83,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self.tables = Tables()
         self.write_lock = asyncio.Lock()
+
+
+def conflict(tables: Tables, message: str) -> Conflict:
+    """A constraint violation, which also aborts the transaction as it does in PostgreSQL."""
+    tables.aborted = True
+    return Conflict(message)

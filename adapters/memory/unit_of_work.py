@@ -3,22 +3,18 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.attempts import MemoryAttemptLog
 from adapters.memory.audit import MemoryAuditLogRepository
 from adapters.memory.credentials import MemoryCredentialRepository
 from adapters.memory.credits import MemoryCreditLedger
+from adapters.memory.enrichment import MemoryAttemptLog
 from adapters.memory.events import MemoryEventOutbox
+from adapters.memory.identity import MemoryRefreshTokenRepository, MemoryUserRepository
 from adapters.memory.jobs import MemoryJobRepository
 from adapters.memory.records import MemoryRecordRepository
-from adapters.memory.repositories import (
-    MemoryInvitationRepository,
-    MemoryMembershipRepository,
-    MemoryRefreshTokenRepository,
-    MemoryUserRepository,
-    MemoryWorkspaceRepository,
-)
 from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.team import MemoryInvitationRepository
 from adapters.memory.webhooks import MemoryDeliveryRepository, MemoryWebhookRepository
+from adapters.memory.workspaces import MemoryMembershipRepository, MemoryWorkspaceRepository
 
 
 class MemoryUnitOfWork:

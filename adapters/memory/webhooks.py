@@ -4,8 +4,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.repositories import conflict
-from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.store import MemoryStore, Tables, conflict
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.webhooks.webhook import Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 from ports.webhooks import DeliveryDetail

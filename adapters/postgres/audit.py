@@ -7,8 +7,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
+from adapters.postgres.pagination import LAST_CURSOR
 from adapters.postgres.pool import Connection, connection
-from adapters.postgres.readers import LAST_CURSOR
 from domain.audit.entry import AuditEntry
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 

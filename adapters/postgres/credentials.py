@@ -6,8 +6,8 @@ from uuid import UUID
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
+from adapters.postgres.pagination import LAST_CURSOR
 from adapters.postgres.pool import Connection, connection
-from adapters.postgres.readers import LAST_CURSOR
 from domain.credentials.credential import Credential, SealedSecret
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 

@@ -17,7 +17,10 @@ from itertools import groupby
 from typing import Any
 from uuid import UUID
 
-from adapters.postgres.pool import Connection
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.postgres.pagination import LAST_CURSOR
+from adapters.postgres.pool import Connection, connection
 from domain.credits.ledger import (
     CreditAccount,
     CreditRequest,
@@ -29,15 +32,19 @@ from domain.credits.ledger import (
     replay,
 )
 from domain.kernel.errors import NotFound
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 ENTRY_COLUMNS = (
     "id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,"
     " actor_id, reservation_id, reference_id, created_at"
 )
+
 RESERVATION_COLUMNS = "id, workspace_id, amount, remaining, created_at, closed_at"
 
 OPEN_ACCOUNT = "INSERT INTO credit_accounts (workspace_id) VALUES (%(ws)s) ON CONFLICT DO NOTHING"
+
 LOCK_ACCOUNT = "SELECT balance, reserved FROM credit_accounts WHERE workspace_id = %(ws)s FOR UPDATE"
+
 SELECT_CONTEXT = """
 SELECT l.id, l.workspace_id, l.kind, l.amount, l.balance_after, l.reserved_after, l.idempotency_key,
        l.fingerprint, l.reason, l.actor_id, l.reservation_id, l.reference_id, l.created_at,
@@ -49,18 +56,23 @@ LEFT JOIN credit_ledger l ON l.workspace_id = %(ws)s AND l.idempotency_key = %(k
 LEFT JOIN credit_reservations r ON r.id = %(reservation_id)s::uuid
 LEFT JOIN credit_ledger c ON c.id = %(reference_id)s::uuid AND c.workspace_id = %(ws)s AND c.kind = 'charge'
 """
+
 _WRITE_ACCOUNT = "UPDATE credit_accounts SET balance = %(balance)s, reserved = %(reserved)s WHERE workspace_id = %(ws)s"
+
 _INSERT_ENTRY = f"""
 INSERT INTO credit_ledger ({ENTRY_COLUMNS})
 VALUES (%(id)s, %(ws)s, %(kind)s, %(amount)s, %(balance_after)s, %(reserved_after)s, %(key)s, %(fingerprint)s,
         %(reason)s, %(actor_id)s, %(reservation_id)s, %(reference_id)s, %(created_at)s)
 """
+
 _UPSERT_RESERVATION = f"""
 INSERT INTO credit_reservations ({RESERVATION_COLUMNS})
 VALUES (%(r_id)s, %(ws)s, %(r_amount)s, %(r_remaining)s, %(r_created_at)s, %(r_closed_at)s)
 ON CONFLICT (id) DO UPDATE SET remaining = EXCLUDED.remaining, closed_at = EXCLUDED.closed_at
 """
+
 WRITE_POSTING = f"WITH account AS ({_WRITE_ACCOUNT}) {_INSERT_ENTRY}"
+
 WRITE_POSTING_WITH_RESERVATION = (
     f"WITH account AS ({_WRITE_ACCOUNT}), reservation AS ({_UPSERT_RESERVATION}) {_INSERT_ENTRY}"
 )
@@ -218,3 +230,70 @@ class PostgresCreditLedger:
                 sql = WRITE_POSTING_WITH_RESERVATION if with_reservation else WRITE_POSTING
                 await cursor.executemany(sql, [posting_params(p) for p in run])
         return entries
+
+
+SELECT_ACCOUNT = "SELECT balance, reserved FROM credit_accounts WHERE workspace_id = %(ws)s"
+
+LIST_ENTRIES = f"""
+SELECT {ENTRY_COLUMNS} FROM credit_ledger
+WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+"""
+
+LIST_ENTRIES_OF_KIND = f"""
+SELECT {ENTRY_COLUMNS} FROM credit_ledger
+WHERE workspace_id = %(ws)s AND kind = %(kind)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+"""
+
+SELECT_RESERVATION = f"""
+SELECT {RESERVATION_COLUMNS} FROM credit_reservations WHERE workspace_id = %(ws)s AND id = %(id)s
+"""
+
+LIST_OPEN_RESERVATIONS = f"""
+SELECT {RESERVATION_COLUMNS} FROM credit_reservations
+WHERE closed_at IS NULL AND created_at < %(before)s
+ORDER BY created_at, id
+LIMIT %(limit)s
+"""
+
+
+class PostgresCreditReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def account(self, workspace_id: UUID) -> CreditAccount:
+        async with connection(self._pool) as conn:
+            row = await (await conn.execute(SELECT_ACCOUNT, {"ws": workspace_id})).fetchone()
+        if row is None:
+            return CreditAccount(workspace_id=workspace_id)
+        return CreditAccount(workspace_id=workspace_id, balance=row[0], reserved=row[1])
+
+    async def entries(self, workspace_id: UUID, page: PageRequest, kind: EntryKind | None = None) -> Page[LedgerEntry]:
+        before = page.after or LAST_CURSOR
+        params = {
+            "ws": workspace_id,
+            "kind": kind.value if kind else None,
+            "before_ts": before.created_at,
+            "before_id": before.id,
+            "limit": page.limit + 1,
+        }
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(LIST_ENTRIES_OF_KIND if kind else LIST_ENTRIES, params)).fetchall()
+        return page_of(
+            [entry_from_row(r) for r in rows], page.limit, lambda e: Cursor(created_at=e.created_at, id=e.id)
+        )
+
+    async def reservation(self, workspace_id: UUID, reservation_id: UUID) -> Reservation | None:
+        async with connection(self._pool) as conn:
+            cursor = await conn.execute(SELECT_RESERVATION, {"ws": workspace_id, "id": reservation_id})
+            row = await cursor.fetchone()
+        return reservation_from_row(row) if row else None
+
+    async def open_reservations(self, created_before: datetime, limit: int) -> list[Reservation]:
+        async with connection(self._pool) as conn:
+            cursor = await conn.execute(LIST_OPEN_RESERVATIONS, {"before": created_before, "limit": limit})
+            rows = await cursor.fetchall()
+        return [reservation_from_row(r) for r in rows]

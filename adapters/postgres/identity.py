@@ -1,31 +1,43 @@
+"""Users and refresh-token families on PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg_pool import AsyncConnectionPool
+
 from adapters.postgres.errors import unique_violation_as_conflict
-from adapters.postgres.pool import Connection
+from adapters.postgres.pool import Connection, connection
 from domain.identity.sessions import RefreshToken
 from domain.identity.users import User
 
 USER_COLUMNS = "id, email, name, password_hash, is_platform_admin, created_at"
+
 INSERT_USER = f"""
 INSERT INTO users ({USER_COLUMNS})
 VALUES (%(id)s, %(email)s, %(name)s, %(password_hash)s, %(is_platform_admin)s, %(created_at)s)
 """
+
 SELECT_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = %(id)s"
+
 SELECT_USER_BY_EMAIL = f"SELECT {USER_COLUMNS} FROM users WHERE email = %(email)s"
+
 SET_PLATFORM_ADMIN = "UPDATE users SET is_platform_admin = %(value)s WHERE id = %(id)s"
 
 TOKEN_COLUMNS = "id, family_id, user_id, token_hash, created_at, expires_at, used_at, revoked_at"
+
 INSERT_TOKEN = f"""
 INSERT INTO refresh_tokens ({TOKEN_COLUMNS})
 VALUES (%(id)s, %(family_id)s, %(user_id)s, %(token_hash)s, %(created_at)s, %(expires_at)s,
         %(used_at)s, %(revoked_at)s)
 """
+
 SELECT_TOKEN_FOR_UPDATE = f"SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = %(hash)s FOR UPDATE"
+
 MARK_TOKEN_USED = "UPDATE refresh_tokens SET used_at = %(at)s WHERE id = %(id)s"
+
 REVOKE_FAMILY = """
 UPDATE refresh_tokens SET revoked_at = %(at)s
 WHERE family_id = %(family_id)s AND revoked_at IS NULL
@@ -118,3 +130,18 @@ class PostgresRefreshTokenRepository:
     async def revoke_family(self, family_id: UUID, at: datetime) -> int:
         cursor = await self._conn.execute(REVOKE_FAMILY, {"family_id": family_id, "at": at})
         return cursor.rowcount
+
+
+class PostgresUserReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def get(self, user_id: UUID) -> User | None:
+        async with connection(self._pool) as conn:
+            row = await (await conn.execute(SELECT_USER, {"id": user_id})).fetchone()
+        return user_from_row(row) if row else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        async with connection(self._pool) as conn:
+            row = await (await conn.execute(SELECT_USER_BY_EMAIL, {"email": email})).fetchone()
+        return user_from_row(row) if row else None

@@ -8,8 +8,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
+from adapters.postgres.pagination import LAST_CURSOR
 from adapters.postgres.pool import Connection, connection
-from adapters.postgres.readers import LAST_CURSOR
 from adapters.postgres.records import RECORD_COLUMNS, record_from_row
 from domain.jobs.job import ItemState, Job, JobItem, JobProgress, JobStatus
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of

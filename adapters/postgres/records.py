@@ -8,8 +8,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
+from adapters.postgres.pagination import LAST_CURSOR
 from adapters.postgres.pool import Connection, connection
-from adapters.postgres.readers import LAST_CURSOR
 from domain.enrichment.schema import EntityKind
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.records.record import Provenance, Record, RecordStatus

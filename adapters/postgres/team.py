@@ -1,43 +1,61 @@
+"""Invitations and the team's listings on PostgreSQL."""
+
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
+from psycopg_pool import AsyncConnectionPool
+
 from adapters.postgres.errors import unique_violation_as_conflict
-from adapters.postgres.pool import Connection
+from adapters.postgres.pagination import FIRST_CURSOR, LAST_CURSOR
+from adapters.postgres.pool import Connection, connection
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.kernel.permissions import Role
 from domain.team.invitations import Invitation
-from domain.workspaces.workspace import Membership
+from domain.workspaces.workspace import Membership, MemberView
 
 MEMBERSHIP_COLUMNS = "workspace_id, user_id, role, created_at"
+
 INSERT_MEMBERSHIP = """
 INSERT INTO memberships (workspace_id, user_id, role, created_at)
 VALUES (%(workspace_id)s, %(user_id)s, %(role)s, %(created_at)s)
 """
+
 SELECT_MEMBERSHIP = f"""
 SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
 """
+
 SELECT_MEMBERSHIP_FOR_SHARE = SELECT_MEMBERSHIP + " FOR SHARE"
+
 COUNT_OWNERS = "SELECT count(*) FROM memberships WHERE workspace_id = %(ws)s AND role = 'owner'"
+
 SELECT_MEMBER_IDS = "SELECT user_id FROM memberships WHERE workspace_id = %(ws)s ORDER BY created_at, user_id"
+
 UPDATE_MEMBERSHIP = "UPDATE memberships SET role = %(role)s WHERE workspace_id = %(ws)s AND user_id = %(user)s"
+
 DELETE_MEMBERSHIP = "DELETE FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
 
 INVITATION_COLUMNS = (
     "id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at,"
     " accepted_at, accepted_by, revoked_at"
 )
+
 INSERT_INVITATION = f"""
 INSERT INTO invitations ({INVITATION_COLUMNS})
 VALUES (%(id)s, %(workspace_id)s, %(email)s, %(role)s, %(token_hash)s, %(invited_by)s, %(created_at)s,
         %(expires_at)s, %(accepted_at)s, %(accepted_by)s, %(revoked_at)s)
 """
+
 SELECT_INVITATION = f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE workspace_id = %(ws)s AND id = %(id)s"
+
 SELECT_INVITATION_BY_TOKEN = f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = %(hash)s FOR UPDATE"
+
 SELECT_OPEN_INVITATION = f"""
 SELECT {INVITATION_COLUMNS} FROM invitations
 WHERE workspace_id = %(ws)s AND email = %(email)s AND accepted_at IS NULL AND revoked_at IS NULL
 """
+
 SAVE_INVITATION = """
 UPDATE invitations SET accepted_at = %(accepted_at)s, accepted_by = %(accepted_by)s, revoked_at = %(revoked_at)s
 WHERE id = %(id)s
@@ -155,4 +173,47 @@ class PostgresInvitationRepository:
                 "accepted_by": invitation.accepted_by,
                 "revoked_at": invitation.revoked_at,
             },
+        )
+
+
+LIST_MEMBERS = """
+SELECT u.id, u.email, u.name, m.role, m.created_at
+FROM memberships m JOIN users u ON u.id = m.user_id
+WHERE m.workspace_id = %(ws)s AND (m.created_at, m.user_id) > (%(after_ts)s, %(after_id)s)
+ORDER BY m.created_at, m.user_id
+LIMIT %(limit)s
+"""
+
+LIST_INVITATIONS = f"""
+SELECT {INVITATION_COLUMNS} FROM invitations
+WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+"""
+
+
+class PostgresTeamReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def list_members(self, workspace_id: UUID, page: PageRequest) -> Page[MemberView]:
+        after = page.after or FIRST_CURSOR
+        params = {"ws": workspace_id, "after_ts": after.created_at, "after_id": after.id, "limit": page.limit + 1}
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(LIST_MEMBERS, params)).fetchall()
+        members = [MemberView(user_id=r[0], email=r[1], name=r[2], role=Role.parse(r[3]), joined_at=r[4]) for r in rows]
+        return page_of(members, page.limit, lambda m: Cursor(created_at=m.joined_at, id=m.user_id))
+
+    async def list_invitations(self, workspace_id: UUID, page: PageRequest) -> Page[Invitation]:
+        before = page.after or LAST_CURSOR
+        params = {
+            "ws": workspace_id,
+            "before_ts": before.created_at,
+            "before_id": before.id,
+            "limit": page.limit + 1,
+        }
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(LIST_INVITATIONS, params)).fetchall()
+        return page_of(
+            [invitation_from_row(r) for r in rows], page.limit, lambda i: Cursor(created_at=i.created_at, id=i.id)
         )

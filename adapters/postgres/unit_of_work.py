@@ -6,10 +6,10 @@ from typing import Self
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from adapters.postgres.attempts import PostgresAttemptLog
 from adapters.postgres.audit import PostgresAuditLogRepository
 from adapters.postgres.credentials import PostgresCredentialRepository
 from adapters.postgres.credits import PostgresCreditLedger
+from adapters.postgres.enrichment import PostgresAttemptLog
 from adapters.postgres.events import PostgresEventOutbox
 from adapters.postgres.identity import PostgresRefreshTokenRepository, PostgresUserRepository
 from adapters.postgres.jobs import PostgresJobRepository

@@ -10,8 +10,8 @@ from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.delivery_attempts import append_attempts, attempts_of
+from adapters.postgres.pagination import FIRST_CURSOR, LAST_CURSOR
 from adapters.postgres.pool import Connection, connection
-from adapters.postgres.readers import FIRST_CURSOR, LAST_CURSOR
 from domain.credentials.credential import SealedSecret
 from domain.kernel.errors import Conflict
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of

@@ -1,20 +1,32 @@
+"""Workspaces and memberships on PostgreSQL."""
+
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
+from psycopg_pool import AsyncConnectionPool
+
 from adapters.postgres.errors import unique_violation_as_conflict
-from adapters.postgres.pool import Connection
-from domain.workspaces.workspace import Workspace
+from adapters.postgres.pagination import FIRST_CURSOR
+from adapters.postgres.pool import Connection, connection
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
+from domain.kernel.permissions import Role
+from domain.workspaces.workspace import Workspace, WorkspaceView
 
 WORKSPACE_COLUMNS = "id, name, created_by, created_at"
+
 INSERT_WORKSPACE = """
 INSERT INTO workspaces (id, name, created_by, created_at)
 VALUES (%(id)s, %(name)s, %(created_by)s, %(created_at)s)
 """
+
 SELECT_WORKSPACE = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = %(id)s"
+
 LOCK_WORKSPACE = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = %(id)s FOR UPDATE"
+
 RENAME_WORKSPACE = "UPDATE workspaces SET name = %(name)s WHERE id = %(id)s"
+
 DELETE_WORKSPACE = "DELETE FROM workspaces WHERE id = %(id)s"
 
 
@@ -52,3 +64,50 @@ class PostgresWorkspaceRepository:
 
     async def delete(self, workspace_id: UUID) -> None:
         await self._conn.execute(DELETE_WORKSPACE, {"id": workspace_id})
+
+
+SELECT_ROLE = "SELECT role FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
+
+SELECT_WORKSPACE_FOR_MEMBER = """
+SELECT w.id, w.name, m.role, w.created_at
+FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+WHERE m.workspace_id = %(ws)s AND m.user_id = %(user)s
+"""
+
+LIST_WORKSPACES_FOR_MEMBER = """
+SELECT w.id, w.name, m.role, w.created_at
+FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+WHERE m.user_id = %(user)s AND (w.created_at, w.id) > (%(after_ts)s, %(after_id)s)
+ORDER BY w.created_at, w.id
+LIMIT %(limit)s
+"""
+
+
+def _workspace_view(row: tuple[Any, ...]) -> WorkspaceView:
+    id_, name, role, created_at = row
+    return WorkspaceView(id=id_, name=name, role=Role.parse(role), created_at=created_at)
+
+
+class PostgresWorkspaceReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def role_of(self, workspace_id: UUID, user_id: UUID) -> Role | None:
+        async with connection(self._pool) as conn:
+            row = await (await conn.execute(SELECT_ROLE, {"ws": workspace_id, "user": user_id})).fetchone()
+        return Role.parse(row[0]) if row else None
+
+    async def get_for_member(self, workspace_id: UUID, user_id: UUID) -> WorkspaceView | None:
+        async with connection(self._pool) as conn:
+            cursor = await conn.execute(SELECT_WORKSPACE_FOR_MEMBER, {"ws": workspace_id, "user": user_id})
+            row = await cursor.fetchone()
+        return _workspace_view(row) if row else None
+
+    async def list_for_member(self, user_id: UUID, page: PageRequest) -> Page[WorkspaceView]:
+        after = page.after or FIRST_CURSOR
+        params = {"user": user_id, "after_ts": after.created_at, "after_id": after.id, "limit": page.limit + 1}
+        async with connection(self._pool) as conn:
+            rows = await (await conn.execute(LIST_WORKSPACES_FOR_MEMBER, params)).fetchall()
+        return page_of(
+            [_workspace_view(r) for r in rows], page.limit, lambda v: Cursor(created_at=v.created_at, id=v.id)
+        )

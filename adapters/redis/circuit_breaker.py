@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 
 from domain.enrichment import circuit_breaker as rules
 from domain.enrichment.circuit_breaker import BreakerPolicy, BreakerState, Circuit, CircuitView
-from ports.circuit_breaker import CircuitBreaker
+from ports.enrichment import CircuitBreaker
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")

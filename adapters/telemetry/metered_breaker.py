@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.enrichment.circuit_breaker import Circuit, CircuitView
-from ports.circuit_breaker import CircuitBreaker
+from ports.enrichment import CircuitBreaker
 from ports.metrics import Metrics
 
 

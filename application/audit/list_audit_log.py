@@ -8,7 +8,7 @@ from domain.audit.entry import AuditEntry
 from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Action
 from ports.audit import AuditLogReader
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -6,7 +6,7 @@ from uuid import UUID
 from application.caching import USER_TTL_SECONDS, user_key
 from domain.kernel.errors import Unauthorized
 from ports.cache import Cache
-from ports.readers import UserReader
+from ports.identity import UserReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from application.auth.session_issuer import AuthSession, SessionIssuer
 from domain.identity.users import normalize_email
 from domain.kernel.errors import RateLimited, Unauthorized, ValidationFailed
+from ports.identity import UserReader
 from ports.rate_limit import RateLimiter
-from ports.readers import UserReader
 from ports.security import PasswordHasher
 from ports.unit_of_work import UnitOfWork
 

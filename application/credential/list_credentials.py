@@ -8,7 +8,7 @@ from domain.credentials.credential import Credential
 from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Action
 from ports.credentials import CredentialReader
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

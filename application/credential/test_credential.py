@@ -10,11 +10,11 @@ from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery
 from domain.kernel.errors import NotFound
 from domain.kernel.permissions import Action
 from ports.credentials import CredentialReader
-from ports.providers import ProviderDirectory
-from ports.readers import WorkspaceReader
+from ports.enrichment import ProviderDirectory
 from ports.secret_box import SecretBox
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
+from ports.workspaces import WorkspaceReader
 
 # A well-known company every provider knows: the check asks about it and only
 # looks at whether the key was accepted.

@@ -7,7 +7,7 @@ from application.access import authorize
 from domain.credits.ledger import CreditAccount
 from domain.kernel.permissions import Action
 from ports.credits import CreditReader
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

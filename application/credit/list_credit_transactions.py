@@ -8,7 +8,7 @@ from domain.credits.ledger import EntryKind, LedgerEntry
 from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Action
 from ports.credits import CreditReader
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

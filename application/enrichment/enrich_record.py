@@ -14,11 +14,11 @@ from domain.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from domain.kernel.permissions import Action
 from domain.records.inputs import check_identifying, clean_inputs
 from domain.records.record import Record, RecordStatus
-from ports.providers import ProviderDirectory
-from ports.readers import WorkspaceReader
+from ports.enrichment import ProviderDirectory
 from ports.records import RecordReader
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

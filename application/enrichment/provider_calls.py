@@ -12,10 +12,8 @@ from domain.enrichment.schema import Outcome, ProviderQuery, ProviderResult, loo
 from domain.enrichment.waterfall import Attempt
 from domain.kernel.errors import SecretUnreadable
 from domain.records.record import Record
-from ports.circuit_breaker import CircuitBreaker
-from ports.lookup_cache import LookupCache
+from ports.enrichment import CircuitBreaker, LookupCache, ProviderDirectory
 from ports.metrics import Metrics
-from ports.providers import ProviderDirectory
 from ports.system import Clock
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from ports.credentials import CredentialReader
-from ports.providers import ProviderDirectory
+from ports.enrichment import ProviderDirectory
 from ports.secret_box import SecretBox
 
 

@@ -20,10 +20,8 @@ from domain.enrichment.schema import FieldValue, Outcome, ProviderResult
 from domain.enrichment.waterfall import Attempt, accept, next_provider
 from domain.kernel.errors import DomainError
 from domain.records.record import Provenance, Record, RecordStatus
-from ports.circuit_breaker import CircuitBreaker
-from ports.lookup_cache import LookupCache
+from ports.enrichment import CircuitBreaker, LookupCache, ProviderDirectory
 from ports.metrics import NO_METRICS, Metrics
-from ports.providers import ProviderDirectory
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 

@@ -10,9 +10,9 @@ from domain.jobs.job import Job, JobStatus
 from domain.kernel.errors import Conflict, NotFound
 from domain.kernel.permissions import Action
 from ports.metrics import NO_METRICS, Metrics
-from ports.readers import WorkspaceReader
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

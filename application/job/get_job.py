@@ -9,7 +9,7 @@ from domain.kernel.errors import NotFound
 from domain.kernel.permissions import Action
 from ports.credits import CreditReader
 from ports.jobs import JobReader
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -9,7 +9,7 @@ from domain.kernel.errors import ErrorDetail, NotFound, ValidationFailed
 from domain.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from domain.kernel.permissions import Action
 from ports.jobs import ItemResult, JobReader
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

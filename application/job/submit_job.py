@@ -15,13 +15,13 @@ from domain.kernel.errors import Conflict, ErrorDetail, NotFound, ValidationFail
 from domain.kernel.permissions import Action
 from domain.records.inputs import check_identifying, clean_inputs
 from domain.records.record import Record, RecordStatus
+from ports.enrichment import ProviderDirectory
 from ports.jobs import JobOrchestrator, JobReader
 from ports.metrics import NO_METRICS, Metrics
-from ports.providers import ProviderDirectory
-from ports.readers import WorkspaceReader
 from ports.records import RecordReader
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

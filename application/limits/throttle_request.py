@@ -7,7 +7,7 @@ from uuid import UUID
 
 from domain.kernel.errors import RateLimited
 from ports.rate_limit import RateDecision, RateLimiter
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 class RouteGroup(StrEnum):

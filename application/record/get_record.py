@@ -7,8 +7,8 @@ from application.access import authorize
 from domain.kernel.errors import NotFound
 from domain.kernel.permissions import Action
 from domain.records.record import Record
-from ports.readers import WorkspaceReader
 from ports.records import RecordReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

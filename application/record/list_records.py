@@ -9,8 +9,8 @@ from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Action
 from domain.records.inputs import normalize_domain
 from domain.records.record import Record, RecordStatus
-from ports.readers import WorkspaceReader
 from ports.records import RecordFilter, RecordReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -7,7 +7,8 @@ from application.access import authorize
 from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Action
 from domain.workspaces.workspace import MemberView
-from ports.readers import TeamReader, WorkspaceReader
+from ports.team import TeamReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -6,8 +6,8 @@ from uuid import UUID
 from application.access import authorize
 from domain.kernel.errors import NotFound
 from domain.kernel.permissions import Action
-from ports.readers import WorkspaceReader
 from ports.webhooks import DeliveryDetail, WebhookReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

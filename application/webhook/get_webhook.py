@@ -7,9 +7,9 @@ from application.access import authorize
 from domain.kernel.errors import NotFound
 from domain.kernel.permissions import Action
 from domain.webhooks.webhook import WebhookSubscription
-from ports.readers import WorkspaceReader
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -8,8 +8,8 @@ from application.webhook.get_webhook import webhook_or_404
 from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Action
 from domain.webhooks.webhook import Delivery, DeliveryStatus
-from ports.readers import WorkspaceReader
 from ports.webhooks import WebhookReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -7,8 +7,8 @@ from application.access import authorize
 from domain.kernel.pagination import Page, PageRequest
 from domain.kernel.permissions import Action
 from domain.webhooks.webhook import WebhookSubscription
-from ports.readers import WorkspaceReader
 from ports.webhooks import WebhookReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -8,11 +8,11 @@ from application.webhook.get_webhook import webhook_or_404
 from application.webhook.signing import post_signed
 from domain.kernel.permissions import Action
 from domain.webhooks.webhook import PING, Delivery, WebhookPolicy, ping_body
-from ports.readers import WorkspaceReader
 from ports.secret_box import SecretBox
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader, WebhookSender
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from domain.kernel.errors import NotFound
 from domain.workspaces.workspace import WorkspaceView
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from domain.kernel.pagination import Page, PageRequest
 from domain.workspaces.workspace import WorkspaceView
-from ports.readers import WorkspaceReader
+from ports.workspaces import WorkspaceReader
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

@@ -21,8 +21,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 
-from adapters.postgres.credit_reader import PostgresCreditReader
-from adapters.postgres.credits import LOCK_ACCOUNT, SELECT_CONTEXT, WRITE_POSTING
+from adapters.postgres.credits import LOCK_ACCOUNT, SELECT_CONTEXT, WRITE_POSTING, PostgresCreditReader
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
 from adapters.postgres.unit_of_work import PostgresUnitOfWork

@@ -9,10 +9,10 @@ from uuid import uuid4
 import pytest
 from redis.asyncio import Redis
 
-from adapters.memory.circuit_breaker import MemoryCircuitBreaker
+from adapters.memory.enrichment import MemoryCircuitBreaker
 from adapters.redis.circuit_breaker import RedisCircuitBreaker
 from domain.enrichment.circuit_breaker import BreakerPolicy, Circuit
-from ports.circuit_breaker import CircuitBreaker
+from ports.enrichment import CircuitBreaker
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 POLICY = BreakerPolicy()  # 60 s window in 10 buckets, 10 calls, 50 %, open 30 s, 1 probe

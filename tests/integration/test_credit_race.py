@@ -6,7 +6,7 @@ import asyncio
 
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.postgres.credit_reader import PostgresCreditReader
+from adapters.postgres.credits import PostgresCreditReader
 from adapters.postgres.pool import open_pool
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import SystemClock

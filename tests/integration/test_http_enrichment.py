@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import create_app
-from ports.attempts import AttemptReader
+from ports.enrichment import AttemptReader
 from tests.api import Account, add_member, assert_error, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes

@@ -18,7 +18,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.memory.circuit_breaker import MemoryCircuitBreaker
+from adapters.memory.enrichment import MemoryCircuitBreaker
 from adapters.memory.metrics import MemoryMetrics
 from adapters.telemetry.metered_breaker import MeteredCircuitBreaker
 from adapters.telemetry.prometheus_metrics import PrometheusMetrics

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.config import Settings
 from entrypoints.http.app import create_app
-from ports.attempts import AttemptReader
+from ports.enrichment import AttemptReader
 from tests.api import create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders

@@ -22,7 +22,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from adapters.memory.credits import MemoryCreditReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
-from adapters.postgres.credit_reader import PostgresCreditReader
+from adapters.postgres.credits import PostgresCreditReader
 from adapters.postgres.pool import open_pool
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from domain.credits.ledger import BALANCE_SIGN, CreditRequest, EntryKind, LedgerEntry

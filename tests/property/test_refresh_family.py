@@ -18,8 +18,8 @@ from adapters.crypto.argon2_hasher import Argon2PasswordHasher
 from adapters.crypto.jwt_issuer import JwtAccessTokenIssuer
 from adapters.crypto.secret_tokens import Sha256SecretTokens
 from adapters.memory.cache import MemoryCache
+from adapters.memory.identity import MemoryUserReader
 from adapters.memory.rate_limiter import MemoryRateLimiter
-from adapters.memory.readers import MemoryUserReader
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
 from adapters.system.clock import SystemClock

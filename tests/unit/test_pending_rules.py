@@ -7,13 +7,12 @@ from datetime import timedelta
 
 from adapters.crypto.aes_gcm_box import AesGcmSecretBox
 from adapters.crypto.keyring import parse_keyring
-from adapters.memory.circuit_breaker import MemoryCircuitBreaker
 from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
-from adapters.memory.lookup_cache import MemoryLookupCache
-from adapters.memory.providers import ProviderMap, ScriptedProvider
+from adapters.memory.enrichment import MemoryCircuitBreaker, MemoryLookupCache
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
+from adapters.providers.directory import ProviderMap, ScriptedProvider
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
 from application.enrichment.provider_keys import ProviderKeys

@@ -19,8 +19,7 @@ from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.record_schemas import Inputs, KindName, RecordOut, record_out
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import SPENDS_CREDITS
-from ports.circuit_breaker import CircuitBreaker
-from ports.providers import ProviderDirectory
+from ports.enrichment import CircuitBreaker, ProviderDirectory
 
 # Names are checked against the record's kind and the registry by the use case, which says what is wrong;
 # the OpenAPI document lists the names (Litestar drops constraints on list items, so they are given whole).

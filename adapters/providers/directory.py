@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.enrichment.schema import Outcome, ProviderQuery, ProviderResult
-from ports.providers import EnrichmentProvider
+from ports.enrichment import EnrichmentProvider
 
 
 class ScriptedProvider:

@@ -1,43 +1,14 @@
+"""Workspaces and memberships, in memory."""
+
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.store import Tables
-from domain.identity.sessions import RefreshToken
-from domain.identity.users import User
-from domain.kernel.errors import Conflict
+from adapters.memory.store import MemoryStore, Tables, conflict
+from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.kernel.permissions import Role
-from domain.team.invitations import Invitation
-from domain.workspaces.workspace import Membership, Workspace
-
-
-def conflict(tables: Tables, message: str) -> Conflict:
-    """A constraint violation, which also aborts the transaction as it does in PostgreSQL."""
-    tables.aborted = True
-    return Conflict(message)
-
-
-class MemoryUserRepository:
-    def __init__(self, tables: Tables) -> None:
-        self._t = tables
-
-    async def add(self, user: User) -> None:
-        if user.id in self._t.users or any(u.email == user.email for u in self._t.users.values()):
-            raise conflict(self._t, "email already registered")
-        self._t.users[user.id] = replace(user)
-
-    async def get(self, user_id: UUID) -> User | None:
-        user = self._t.users.get(user_id)
-        return replace(user) if user else None
-
-    async def get_by_email(self, email: str) -> User | None:
-        return next((replace(u) for u in self._t.users.values() if u.email == email), None)
-
-    async def set_platform_admin(self, user_id: UUID, value: bool) -> None:
-        if user := self._t.users.get(user_id):
-            self._t.users[user_id] = replace(user, is_platform_admin=value)
+from domain.workspaces.workspace import Membership, Workspace, WorkspaceView
 
 
 class MemoryWorkspaceRepository:
@@ -125,61 +96,33 @@ class MemoryMembershipRepository:
         self._t.memberships.pop((workspace_id, user_id), None)
 
 
-class MemoryRefreshTokenRepository:
-    def __init__(self, tables: Tables) -> None:
-        self._t = tables
+class MemoryWorkspaceReader:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
 
-    async def add(self, token: RefreshToken) -> None:
-        taken = token.id in self._t.refresh_tokens
-        if taken or any(t.token_hash == token.token_hash for t in self._t.refresh_tokens.values()):
-            raise conflict(self._t, "refresh token already exists")
-        self._t.refresh_tokens[token.id] = replace(token)
+    async def role_of(self, workspace_id: UUID, user_id: UUID) -> Role | None:
+        membership = self._store.tables.memberships.get((workspace_id, user_id))
+        return membership.role if membership else None
 
-    async def get_by_hash_for_update(self, token_hash: str) -> RefreshToken | None:
-        return next((replace(t) for t in self._t.refresh_tokens.values() if t.token_hash == token_hash), None)
-
-    async def mark_used(self, token_id: UUID, at: datetime) -> None:
-        if token := self._t.refresh_tokens.get(token_id):
-            self._t.refresh_tokens[token_id] = replace(token, used_at=at)
-
-    async def revoke_family(self, family_id: UUID, at: datetime) -> int:
-        revoked = 0
-        for key, token in list(self._t.refresh_tokens.items()):
-            if token.family_id == family_id and token.revoked_at is None:
-                self._t.refresh_tokens[key] = replace(token, revoked_at=at)
-                revoked += 1
-        return revoked
-
-
-class MemoryInvitationRepository:
-    def __init__(self, tables: Tables) -> None:
-        self._t = tables
-
-    async def add(self, invitation: Invitation) -> None:
-        if await self.get_open_for_email(invitation.workspace_id, invitation.email):
-            raise conflict(self._t, "an invitation for that email is already pending")
-        taken = invitation.id in self._t.invitations
-        if taken or any(i.token_hash == invitation.token_hash for i in self._t.invitations.values()):
-            raise conflict(self._t, "invitation already exists")
-        self._t.invitations[invitation.id] = replace(invitation)
-
-    async def get(self, workspace_id: UUID, invitation_id: UUID) -> Invitation | None:
-        invitation = self._t.invitations.get(invitation_id)
-        return replace(invitation) if invitation and invitation.workspace_id == workspace_id else None
-
-    async def get_by_token_hash_for_update(self, token_hash: str) -> Invitation | None:
-        return next((replace(i) for i in self._t.invitations.values() if i.token_hash == token_hash), None)
-
-    async def get_open_for_email(self, workspace_id: UUID, email: str) -> Invitation | None:
-        return next(
-            (
-                replace(i)
-                for i in self._t.invitations.values()
-                if i.workspace_id == workspace_id and i.email == email and i.is_open
-            ),
-            None,
+    async def get_for_member(self, workspace_id: UUID, user_id: UUID) -> WorkspaceView | None:
+        tables = self._store.tables
+        membership = tables.memberships.get((workspace_id, user_id))
+        workspace = tables.workspaces.get(workspace_id)
+        if membership is None or workspace is None:
+            return None
+        return WorkspaceView(
+            id=workspace.id, name=workspace.name, role=membership.role, created_at=workspace.created_at
         )
 
-    async def save(self, invitation: Invitation) -> None:
-        if invitation.id in self._t.invitations:
-            self._t.invitations[invitation.id] = replace(invitation)
+    async def list_for_member(self, user_id: UUID, page: PageRequest) -> Page[WorkspaceView]:
+        tables = self._store.tables
+        views = [
+            WorkspaceView(id=w.id, name=w.name, role=m.role, created_at=w.created_at)
+            for (ws_id, uid), m in tables.memberships.items()
+            if uid == user_id and (w := tables.workspaces.get(ws_id)) is not None
+        ]
+        views.sort(key=lambda v: (v.created_at, v.id))
+        if page.after:
+            after = (page.after.created_at, page.after.id)
+            views = [v for v in views if (v.created_at, v.id) > after]
+        return page_of(views[: page.limit + 1], page.limit, lambda v: Cursor(created_at=v.created_at, id=v.id))
