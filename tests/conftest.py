@@ -57,8 +57,8 @@ from adapters.postgres.team import PostgresTeamReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.postgres.webhooks import PostgresWebhookReader
 from adapters.postgres.workspaces import PostgresWorkspaceReader
-from entrypoints.config import PROJECT_ROOT, Settings, load_settings
 from entrypoints.http.app import create_app
+from entrypoints.wiring.settings import PROJECT_ROOT, Settings, load_settings
 from ports.audit import AuditLogReader
 from ports.credentials import CredentialReader
 from ports.credits import CreditReader

@@ -26,7 +26,7 @@ from types import FrameType
 
 import psycopg
 
-from entrypoints.local_services import EmbeddedPostgres, TemporalDevServer, free_port
+from entrypoints.cli.local_services import EmbeddedPostgres, TemporalDevServer, free_port
 
 REDIS_DATABASES = 64
 POSTGRES_CONNECTIONS = 400

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer
@@ -10,7 +10,6 @@ from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.config import Settings
 from entrypoints.http.api_docs import SwaggerUIPage, docs_router
 from entrypoints.http.controllers.audit import AuditLogController
 from entrypoints.http.controllers.auth import AuthController
@@ -31,10 +30,9 @@ from entrypoints.http.metrics import measured
 from entrypoints.http.rate_limits import RateLimitMiddleware
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.http.tracing import API_UNTRACED, request_tracing
-from entrypoints.ioc import build_container
-from entrypoints.worker.inline import InlineOrchestrator
-from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
-from ports.jobs import JobOrchestrator, JobReader
+from entrypoints.wiring.background import BackgroundWork
+from entrypoints.wiring.container import build_container
+from entrypoints.wiring.settings import Settings
 from ports.secret_box import SecretBox
 
 API_VERSION = "0.1.0"
@@ -46,22 +44,14 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        stops: list[Callable[[], Awaitable[None]]] = []  # the work this process runs, stopped before what it uses
+        work = await di.get(BackgroundWork)
         try:
             await di.get(SecretBox)  # a bad keyring stops start-up; a development key is announced now
-            orchestrator = await di.get(JobOrchestrator)
-            if isinstance(orchestrator, InlineOrchestrator):  # jobs run here: finish what a stop left unfinished
-                orchestrator.resume_in_background(await di.get(JobReader))
-                stops.append(orchestrator.close)
-            if not settings.temporal_address:  # no worker: this process delivers the webhooks
-                dispatcher = await di.get(WebhookDispatcher)
-                dispatcher.start_background()
-                stops.append(dispatcher.stop)
+            await work.start()
             yield
         finally:
-            for stop in reversed(stops):
-                await stop()
-            await di.close()  # then the pools and clients, which the container closes newest first
+            await work.stop()  # the work first, then the pools and clients it uses
+            await di.close()
 
     api = Router(
         path="/api/v1",

@@ -19,14 +19,12 @@ from litestar.params import Parameter
 from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
 from domain.kernel.errors import NotFound, ServiceKeyRefused, ValidationFailed
 from domain.scraping.pages import Render, ScrapeLimits
-from entrypoints.config import Settings, service_keys
 from entrypoints.http.api_docs import SwaggerUIPage, docs_router
 from entrypoints.http.edge import finished
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.http.tracing import SCRAPER_UNTRACED, request_tracing
-from entrypoints.scraper.ioc import ExtractorRegistry, build_scraper_container, renders_pages
 from entrypoints.scraper.jobs import ScrapeJobs
 from entrypoints.scraper.schemas import (
     ExtractorOut,
@@ -36,6 +34,8 @@ from entrypoints.scraper.schemas import (
     ScrapeRequest,
     scrape_out,
 )
+from entrypoints.wiring.scraper_service import ExtractorRegistry, build_scraper_container, renders_pages
+from entrypoints.wiring.settings import Settings, service_keys
 
 log = structlog.get_logger("cascade.scraper")
 SERVICE_KEY: list[dict[str, list[str]]] = [{"ServiceKey": []}]

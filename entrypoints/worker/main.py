@@ -11,8 +11,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from adapters.telemetry.tracing import temporal_interceptors
-from entrypoints.config import ConfigError, Settings
-from entrypoints.ioc import build_container
+from entrypoints.wiring.container import build_container
+from entrypoints.wiring.settings import ConfigError, Settings
 from entrypoints.worker.activities import JobActivities
 from entrypoints.worker.job_runner import JobRunner
 from entrypoints.worker.metrics_server import serve_metrics

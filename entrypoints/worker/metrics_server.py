@@ -7,7 +7,7 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import CollectorRegistry, start_http_server
 
-from entrypoints.config import Settings
+from entrypoints.wiring.settings import Settings
 
 log = structlog.get_logger("cascade.worker")
 

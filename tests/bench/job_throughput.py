@@ -33,9 +33,9 @@ import psycopg
 from litestar.testing import AsyncTestClient
 
 from adapters.postgres.migrator import migrate
-from entrypoints.config import Settings, env_name
+from entrypoints.cli.local_services import free_port
 from entrypoints.http.app import create_app
-from entrypoints.local_services import free_port
+from entrypoints.wiring.settings import Settings, env_name
 from tests.api import create_workspace, register
 from tests.conftest import MIGRATIONS, create_database, test_settings
 from tests.fakes.harness import KEYS, running_fakes
@@ -56,7 +56,7 @@ def worker(settings: Settings) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
     env |= {env_name(name): str(getattr(settings, name)) for name in settings.__struct_fields__}
     env[env_name("log_level")] = "WARNING"
-    return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env)
+    return subprocess.Popen([sys.executable, "-m", "entrypoints.cli.main", "worker"], env=env)
 
 
 FAKE_APOLLO = """

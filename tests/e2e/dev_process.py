@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from entrypoints.cli import READY_BANNER
-from entrypoints.config import PROJECT_ROOT
-from entrypoints.local_services import free_port
+from entrypoints.cli.local_services import free_port
+from entrypoints.cli.main import READY_BANNER
+from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.conftest import TEST_KEYS
 
 CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")

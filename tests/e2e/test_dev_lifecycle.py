@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from entrypoints.local_services import EmbeddedPostgres
+from entrypoints.cli.local_services import EmbeddedPostgres
 from tests.e2e.dev_process import PASSWORD, Dev, dev_env, processes_of, register, run_cascade, wait_until
 
 
@@ -70,8 +70,8 @@ def test_the_worker_scraper_and_temporal_die_with_cascade_dev(data_dir: Path) ->
     try:
         dev.wait_ready()
         children = {pid: c for pid, c in processes_of(data_dir).items() if pid != dev.process.pid}
-        assert any("entrypoints.cli worker" in c for c in children.values()), children
-        assert any("entrypoints.cli scraper" in c for c in children.values()), children
+        assert any("entrypoints.cli.main worker" in c for c in children.values()), children
+        assert any("entrypoints.cli.main scraper" in c for c in children.values()), children
         assert any("temporal server start-dev" in c for c in children.values()), children
     finally:
         dev.process.kill()

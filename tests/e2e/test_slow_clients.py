@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.config import PROJECT_ROOT
-from entrypoints.local_services import free_port
+from entrypoints.cli.local_services import free_port
+from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.conftest import TEST_KEYS
 
 CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.config import PROJECT_ROOT
-from entrypoints.local_services import free_port
+from entrypoints.cli.local_services import free_port
+from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.conftest import create_database
 from tests.e2e.dev_process import CASCADE, Dev, base_env, dev_env, processes_of
 

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from application.admin.make_platform_admin import MakePlatformAdmin, MakePlatformAdminCommand
 from entrypoints.http.app import create_app
-from entrypoints.ioc import build_container
+from entrypoints.wiring.container import build_container
 from tests.api import add_member, assert_error, make_team, register
 from tests.conftest import test_settings
 from tests.integration.test_http_enrichment import on_backend

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.local_services import DataDir, EmbeddedPostgres, free_port, process_identity, spawn, stop_child
+from entrypoints.cli.local_services import DataDir, EmbeddedPostgres, free_port, process_identity, spawn, stop_child
 
 # An owner in a process of its own: it records a child that does not die with it, says so, and waits to be killed.
 OWNER = textwrap.dedent(
     """
     import subprocess, sys, time
     from pathlib import Path
-    from entrypoints.local_services import DataDir
+    from entrypoints.cli.local_services import DataDir
     data_dir = DataDir(Path(sys.argv[1]))
     assert data_dir.try_own("dev", embedded_postgres=True) == {}
     sleeper = subprocess.Popen(["sleep", "600"], start_new_session=True)
@@ -99,7 +99,7 @@ def test_children_die_with_their_parent(tmp_path: Path) -> None:
     parent_code = textwrap.dedent(
         """
         import sys, time
-        from entrypoints.local_services import spawn
+        from entrypoints.cli.local_services import spawn
         child = spawn(["sleep", "600"])
         print(child.pid, flush=True)
         time.sleep(600)

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 import pytest
 
-from entrypoints.config import DEV_JWT_SECRET
+from entrypoints.wiring.settings import DEV_JWT_SECRET
 from tests.api import Account, assert_error, create_workspace, register
 from tests.routes import routes_where
 

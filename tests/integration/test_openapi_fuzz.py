@@ -34,8 +34,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from litestar.serialization import encode_json
 
-from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from entrypoints.wiring.settings import Settings
 from tests.api import Account, add_member, create_workspace, register
 from tests.conftest import test_settings
 

@@ -16,8 +16,8 @@ from uuid import UUID, uuid4
 import pytest
 from litestar.testing import AsyncTestClient
 
-from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from entrypoints.wiring.settings import Settings
 from ports.enrichment import AttemptReader
 from tests.api import create_workspace, register
 from tests.conftest import test_settings

@@ -23,8 +23,8 @@ from litestar.testing import AsyncTestClient
 from adapters.telemetry.logging import configure_logging
 from application.scrape.scrape_site import ROBOTS_SAY_NO
 from domain.kernel.signatures import verify
-from entrypoints.config import PROJECT_ROOT, Settings
 from entrypoints.scraper.app import create_scraper_app
+from entrypoints.wiring.settings import PROJECT_ROOT, Settings
 from tests.api import assert_error
 from tests.conftest import test_settings
 from tests.fakes.server import serve

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints.config import PROJECT_ROOT
-from entrypoints.local_services import free_port
+from entrypoints.cli.local_services import free_port
+from entrypoints.wiring.settings import PROJECT_ROOT
 
 CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")
 

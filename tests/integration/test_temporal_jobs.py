@@ -26,9 +26,9 @@ from temporalio.worker import Worker
 
 from adapters.telemetry.tracing import temporal_interceptors
 from adapters.temporal.orchestrator import workflow_id
-from entrypoints.config import Settings, env_name
 from entrypoints.http.app import create_app
-from entrypoints.ioc import build_container
+from entrypoints.wiring.container import build_container
+from entrypoints.wiring.settings import Settings, env_name
 from entrypoints.worker.activities import JobActivities
 from entrypoints.worker.job_runner import JobRunner
 from entrypoints.worker.workflows import EnrichmentJobWorkflow
@@ -141,7 +141,7 @@ def worker_process(settings: Settings) -> subprocess.Popen[bytes]:
         value = getattr(settings, name)
         env[env_name(name)] = str(value)
     env[env_name("log_level")] = "WARNING"
-    return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env)
+    return subprocess.Popen([sys.executable, "-m", "entrypoints.cli.main", "worker"], env=env)
 
 
 async def charges_by_record(database_url: str, workspace: str, job_id: str) -> dict[str, int]:

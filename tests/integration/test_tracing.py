@@ -23,10 +23,10 @@ from opentelemetry.trace import SpanKind
 
 from adapters.telemetry.logging import configure_logging
 from adapters.telemetry.tracing import active_provider, setup_tracing, shutdown_tracing, temporal_interceptors
-from entrypoints.config import Settings
 from entrypoints.http.app import create_app
 from entrypoints.http.tracing import API_UNTRACED, request_tracing
 from entrypoints.scraper.app import create_scraper_app
+from entrypoints.wiring.settings import Settings
 from tests.api import PASSWORD, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes

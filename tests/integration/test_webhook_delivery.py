@@ -17,8 +17,8 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from entrypoints.config import PROJECT_ROOT
 from entrypoints.http.app import create_app
+from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.api import Account, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.receiver import Receiver

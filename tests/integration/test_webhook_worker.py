@@ -24,8 +24,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from domain.kernel.events import Event, EventType
-from entrypoints.config import Settings
 from entrypoints.http.app import create_app
+from entrypoints.wiring.settings import Settings
 from tests.api import create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.receiver import Receiver, running_receiver

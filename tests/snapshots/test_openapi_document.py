@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
+from pathlib import Path
 
 from tests.snapshots.openapi_document import SNAPSHOT, served_document
 
 
-async def test_the_served_document_is_the_committed_one() -> None:
-    served = await served_document()
+def test_the_served_document_is_the_committed_one(tmp_path: Path) -> None:
+    served = served_document(tmp_path)
     committed = SNAPSHOT.read_bytes()
     if served != committed:
         diff = difflib.unified_diff(
@@ -21,6 +22,6 @@ async def test_the_served_document_is_the_committed_one() -> None:
             n=2,
         )
         raise AssertionError(
-            "the OpenAPI document changed; if on purpose, run `python -m tests.snapshots.openapi_document`\n"
+            "the OpenAPI document changed; if on purpose, run `python -m tests.snapshots.openapi_document --write`\n"
             + "\n".join(list(diff)[:80])
         )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.config import DEV_JWT_SECRET, ConfigError, load_settings
+from entrypoints.wiring.settings import DEV_JWT_SECRET, ConfigError, load_settings
 
 STRONG_SECRET = "s" * 48
 
@@ -82,11 +82,11 @@ def test_production_refuses_defaults_and_missing_services(env: dict[str, str], v
 def test_webhook_urls_must_be_https_in_production_only() -> None:
     from domain.kernel.errors import ValidationFailed
     from domain.webhooks.webhook import check_url
-    from entrypoints.ioc_webhooks import WebhookWiring
+    from entrypoints.wiring.webhooks import webhook_policy
 
-    strict = WebhookWiring().policy(load_settings(production()))
+    strict = webhook_policy(load_settings(production()))
     with pytest.raises(ValidationFailed, match="https"):
         check_url("http://hooks.example.com/in", strict)
     assert check_url("https://hooks.example.com/in", strict) == "https://hooks.example.com/in"
-    local = WebhookWiring().policy(load_settings({}))
+    local = webhook_policy(load_settings({}))
     assert check_url("http://hooks.example.com/in", local) == "http://hooks.example.com/in"

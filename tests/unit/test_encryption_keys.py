@@ -15,9 +15,9 @@ from litestar.testing import AsyncTestClient
 
 from adapters.crypto.keyring import load_or_create, parse_keyring
 from adapters.telemetry.logging import configure_logging
-from entrypoints.config import ConfigError, load_settings
-from entrypoints.encryption import DEV_KEYS_FILE, resolve_keyring
 from entrypoints.http.app import create_app
+from entrypoints.wiring.encryption import DEV_KEYS_FILE, resolve_keyring
+from entrypoints.wiring.settings import ConfigError, load_settings
 from tests.conftest import FAST_HASHING
 from tests.unit.test_config import production
 

@@ -13,7 +13,7 @@ from adapters.providers.apollo_payloads import Organization, Person
 from adapters.providers.fields import LINKEDIN, bare_domain, location, profile_url, put
 from adapters.providers.http import MAX_WAIT_SECONDS, quoted, retry_after, scrubbed
 from domain.enrichment.schema import FieldValue, Outcome, ProviderResult
-from entrypoints.config import ConfigError, load_settings
+from entrypoints.wiring.settings import ConfigError, load_settings
 
 
 @pytest.mark.parametrize(

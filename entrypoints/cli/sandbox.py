@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from entrypoints.config import PROJECT_ROOT, ConfigError
+from entrypoints.wiring.settings import PROJECT_ROOT, ConfigError
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from pathlib import Path
 import structlog
 
 from adapters.crypto.keyring import Keyring, KeyringError, load_or_create, parse_keyring
-from entrypoints.config import ConfigError, Settings
+from entrypoints.wiring.settings import ConfigError, Settings
 
 DEV_KEYS_FILE = "dev-encryption-keys"
 

@@ -15,7 +15,7 @@ from domain.kernel.network_policy import parse_allowlist
 
 PREFIX = "CASCADE_"
 DEV_JWT_SECRET = "cascade-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 SECRET_FIELDS = (

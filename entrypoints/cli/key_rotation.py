@@ -16,8 +16,8 @@ from application.credential.rotate_credential_keys import (
     RotationProgress,
 )
 from application.webhook.rotate_webhook_keys import RotateWebhookKeys, RotateWebhookKeysCommand
-from entrypoints.config import Settings
-from entrypoints.ioc import build_container
+from entrypoints.wiring.container import build_container
+from entrypoints.wiring.settings import Settings
 
 Report = Callable[[RotationProgress], None]
 

@@ -8,20 +8,23 @@ import httpx
 from dishka import Provider, Scope, provide
 from httpx_aiohttp import AiohttpTransport
 
+from adapters.memory.enrichment import MemoryAttemptReader, MemoryLookupCache
+from adapters.postgres.enrichment import PostgresAttemptReader, PostgresLookupCache
 from adapters.providers.apollo import ApolloProvider
 from adapters.providers.clearbit import ClearbitProvider
 from adapters.providers.directory import ProviderMap
 from adapters.providers.hunter import HunterProvider
 from adapters.providers.scraper import ScraperProvider
 from adapters.telemetry.tracing import traced_transport
-from application.credential.test_credential import TestCredential
 from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
 from application.enrichment.provider_keys import ProviderKeys
 from application.enrichment.waterfall_run import WaterfallRun
 from domain.credits.ledger import LowCreditPolicy
 from domain.enrichment.pending import Patience
-from entrypoints.config import Settings, service_keys
-from ports.enrichment import CircuitBreaker, EnrichmentProvider, LookupCache, ProviderDirectory
+from entrypoints.wiring.settings import Settings, service_keys
+from entrypoints.wiring.storage import provide_reader
+from entrypoints.wiring.topology import Topology
+from ports.enrichment import AttemptReader, CircuitBreaker, EnrichmentProvider, LookupCache, ProviderDirectory
 from ports.metrics import Metrics
 from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
@@ -46,6 +49,11 @@ def provider_adapters(settings: Settings, client: httpx.AsyncClient) -> dict[str
 
 class EnrichmentWiring(Provider):
     scope = Scope.APP
+
+    def __init__(self, topology: Topology) -> None:
+        super().__init__()
+        provide_reader(self, topology, LookupCache, memory=MemoryLookupCache, postgres=PostgresLookupCache)
+        provide_reader(self, topology, AttemptReader, memory=MemoryAttemptReader, postgres=PostgresAttemptReader)
 
     @provide
     async def http_client(self) -> AsyncIterator[httpx.AsyncClient]:
@@ -99,4 +107,3 @@ class EnrichmentWiring(Provider):
         return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness, low_credits, metrics)
 
     enrich_record = provide(EnrichRecord, scope=Scope.REQUEST)
-    test_credential = provide(TestCredential, scope=Scope.REQUEST)

@@ -8,6 +8,10 @@ import httpx
 from dishka import AsyncContainer, Provider, Scope, provide
 
 from adapters.browser.guarded_http import GuardedHttp, SystemResolver
+from adapters.memory.events import MemoryEventReader
+from adapters.memory.webhooks import MemoryWebhookReader
+from adapters.postgres.events import PostgresEventReader
+from adapters.postgres.webhooks import PostgresWebhookReader
 from adapters.system.jitter import SystemJitter
 from adapters.webhooks.guarded_sender import GuardedWebhookSender
 from application.webhook.create_webhook import CreateWebhook
@@ -26,28 +30,40 @@ from application.webhook.update_webhook import UpdateWebhook
 from domain.credits.ledger import LowCreditPolicy
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 from domain.webhooks.webhook import WebhookPolicy
-from entrypoints.config import Settings
+from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.storage import provide_reader
+from entrypoints.wiring.topology import Topology
 from entrypoints.worker.webhook_dispatcher import DispatchTuning, WebhookDispatcher
+from ports.events import EventReader
 from ports.system import Jitter
-from ports.webhooks import WebhookSender
+from ports.webhooks import WebhookReader, WebhookSender
+
+
+def webhook_policy(settings: Settings) -> WebhookPolicy:
+    return WebhookPolicy(
+        network=NetworkPolicy(parse_allowlist(settings.network_allowlist)),
+        require_https=settings.profile == "production",
+        first_retry_seconds=settings.webhook_first_retry_seconds,
+        max_retry_seconds=settings.webhook_max_retry_seconds,
+        retry_window_seconds=settings.webhook_retry_window_seconds,
+        disable_after=settings.webhook_disable_after,
+        secret_grace_seconds=settings.webhook_secret_grace_seconds,
+        lease_seconds=settings.webhook_lease_seconds,
+    )
 
 
 class WebhookWiring(Provider):
     scope = Scope.APP
     jitter = provide(SystemJitter, provides=Jitter)
 
+    def __init__(self, topology: Topology) -> None:
+        super().__init__()
+        provide_reader(self, topology, WebhookReader, memory=MemoryWebhookReader, postgres=PostgresWebhookReader)
+        provide_reader(self, topology, EventReader, memory=MemoryEventReader, postgres=PostgresEventReader)
+
     @provide
     def policy(self, settings: Settings) -> WebhookPolicy:
-        return WebhookPolicy(
-            network=NetworkPolicy(parse_allowlist(settings.network_allowlist)),
-            require_https=settings.profile == "production",
-            first_retry_seconds=settings.webhook_first_retry_seconds,
-            max_retry_seconds=settings.webhook_max_retry_seconds,
-            retry_window_seconds=settings.webhook_retry_window_seconds,
-            disable_after=settings.webhook_disable_after,
-            secret_grace_seconds=settings.webhook_secret_grace_seconds,
-            lease_seconds=settings.webhook_lease_seconds,
-        )
+        return webhook_policy(settings)
 
     @provide
     def low_credits(self, settings: Settings) -> LowCreditPolicy:

@@ -18,8 +18,8 @@ from adapters.browser.site_fetcher import SiteFetcher
 from adapters.extractors import EXTRACTORS, select
 from application.scrape.scrape_site import ScrapeSite
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
-from entrypoints.config import Settings
 from entrypoints.scraper.jobs import ScrapeJobs
+from entrypoints.wiring.settings import Settings
 from ports.scraping import Extractor
 
 

@@ -35,11 +35,8 @@ from application.credit.release_stale_reservations import (
 )
 from application.ops.check_health import ProcessBoard
 from domain.kernel.errors import DomainError
-from entrypoints.config import ConfigError, Settings, env_name, load_settings
-from entrypoints.http.server_protocol import with_header_timeout
-from entrypoints.ioc import build_container
-from entrypoints.key_rotation import rotate_keys
-from entrypoints.local_services import (
+from entrypoints.cli.key_rotation import rotate_keys
+from entrypoints.cli.local_services import (
     DataDir,
     EmbeddedPostgres,
     Owner,
@@ -50,7 +47,10 @@ from entrypoints.local_services import (
     spawn,
     stop_child,
 )
-from entrypoints.sandbox import fake_providers
+from entrypoints.cli.sandbox import fake_providers
+from entrypoints.http.server_protocol import with_header_timeout
+from entrypoints.wiring.container import build_container
+from entrypoints.wiring.settings import ConfigError, Settings, env_name, load_settings
 
 log = structlog.get_logger("cascade.cli")
 # The long-running processes are traced; `dev` is the API process (its worker and scraper trace themselves).
@@ -280,7 +280,7 @@ def _child(
 ) -> Iterator[_Child]:
     """`cascade <name>` with this process's settings and the services `dev` started; stopped at the end."""
     env = dict(os.environ) | {env_name(field): str(value) for field, value in overrides.items()}
-    process = spawn([sys.executable, "-m", "entrypoints.cli", name], env=env)
+    process = spawn([sys.executable, "-m", "entrypoints.cli.main", name], env=env)
     data_dir.record(process=(name, process.pid))
     board.set(name, "starting", f"pid {process.pid}: {waiting_for}")
     log.info("started", command=name, pid=process.pid)

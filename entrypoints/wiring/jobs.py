@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from dishka import AsyncContainer, Provider, Scope, provide
 
 from adapters.memory.health import StaticProbe
+from adapters.memory.jobs import MemoryJobReader
+from adapters.postgres.jobs import PostgresJobReader
 from adapters.temporal.health import TemporalProbe
 from adapters.temporal.orchestrator import TemporalJobOrchestrator
 from application.job.begin_job import BeginJob
@@ -18,15 +20,21 @@ from application.job.list_job_results import ListJobResults
 from application.job.list_jobs import ListJobs
 from application.job.load_job_batch import JobStopped, LoadJobBatch
 from application.job.submit_job import SubmitJob
-from entrypoints.config import Settings
+from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.storage import provide_reader
+from entrypoints.wiring.topology import Topology
 from entrypoints.worker.inline import InlineOrchestrator
 from entrypoints.worker.job_runner import JobRunner, JobTuning
 from ports.health import WorkflowProbe
-from ports.jobs import JobOrchestrator
+from ports.jobs import JobOrchestrator, JobReader
 
 
 class JobWiring(Provider):
     scope = Scope.APP
+
+    def __init__(self, topology: Topology) -> None:
+        super().__init__()
+        provide_reader(self, topology, JobReader, memory=MemoryJobReader, postgres=PostgresJobReader)
 
     @provide
     def tuning(self, settings: Settings) -> JobTuning:
@@ -41,22 +49,27 @@ class JobWiring(Provider):
         return JobRunner(container, tuning)
 
     @provide
-    async def orchestrator(self, settings: Settings, runner: JobRunner) -> AsyncIterator[JobOrchestrator]:
-        if settings.temporal_address:
-            yield TemporalJobOrchestrator(
-                settings.temporal_address,
-                namespace=settings.temporal_namespace,
-                task_queue=settings.temporal_task_queue,
-            )
-            return
+    async def inline(self, runner: JobRunner) -> AsyncIterator[InlineOrchestrator]:
         inline = InlineOrchestrator(runner)
         yield inline
         await inline.close()
 
     @provide
-    def workflow_probe(self, orchestrator: JobOrchestrator) -> WorkflowProbe:
-        if isinstance(orchestrator, TemporalJobOrchestrator):
-            return TemporalProbe(orchestrator)
+    def temporal(self, settings: Settings) -> TemporalJobOrchestrator:
+        return TemporalJobOrchestrator(
+            settings.temporal_address, namespace=settings.temporal_namespace, task_queue=settings.temporal_task_queue
+        )
+
+    @provide
+    async def orchestrator(self, topology: Topology, container: AsyncContainer) -> JobOrchestrator:
+        if topology.workflows:
+            return await container.get(TemporalJobOrchestrator)
+        return await container.get(InlineOrchestrator)
+
+    @provide
+    async def workflow_probe(self, topology: Topology, container: AsyncContainer) -> WorkflowProbe:
+        if topology.workflows:
+            return TemporalProbe(await container.get(TemporalJobOrchestrator))
         return StaticProbe("temporal", "not configured; jobs run in the API process")
 
     submit_job = provide(SubmitJob, scope=Scope.REQUEST)

@@ -1,0 +1,113 @@
+"""Shared state between processes: Redis when configured (limits, breakers, the cache), else per process; the API's
+rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, decorate, provide
+from redis.asyncio import Redis
+
+from adapters.memory.cache import DisabledCache, MemoryCache
+from adapters.memory.enrichment import MemoryCircuitBreaker
+from adapters.memory.health import StaticProbe
+from adapters.memory.rate_limiter import MemoryRateLimiter
+from adapters.redis.cache import RedisCache
+from adapters.redis.circuit_breaker import RedisCircuitBreaker
+from adapters.redis.health import RedisProbe
+from adapters.redis.rate_limiter import RedisRateLimiter
+from application.caching import CachedWorkspaceReader
+from application.limits.throttle_request import Budget, RequestLimits, RouteGroup, ThrottleRequest
+from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.topology import Topology
+from ports.cache import Cache
+from ports.enrichment import CircuitBreaker
+from ports.health import CacheProbe
+from ports.rate_limit import RateLimiter
+from ports.workspaces import WorkspaceReader
+
+
+class RedisWiring(Provider):
+    scope = Scope.APP
+
+    @provide
+    async def client(self, settings: Settings) -> AsyncIterator[Redis]:
+        client = Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        yield client
+        await client.aclose()
+
+    @provide
+    def limiter(self, client: Redis) -> RateLimiter:
+        return RedisRateLimiter(client, MemoryRateLimiter())
+
+    @provide
+    def breaker(self, client: Redis) -> CircuitBreaker:
+        return RedisCircuitBreaker(client, MemoryCircuitBreaker())
+
+    @provide
+    def cache_probe(self, client: Redis) -> CacheProbe:
+        return RedisProbe(client)
+
+    @provide
+    def cache(self, client: Redis) -> Cache:
+        return RedisCache(client)
+
+
+class InProcessWiring(Provider):
+    """No Redis: limits hold per process, and only the memory profile, one process by nature, may cache.
+    Processes that share a database but no Redis could not tell each other what changed, so they read
+    from the source."""
+
+    scope = Scope.APP
+
+    @provide
+    def limiter(self) -> RateLimiter:
+        return MemoryRateLimiter()
+
+    @provide
+    def breaker(self) -> CircuitBreaker:
+        return MemoryCircuitBreaker()
+
+    @provide
+    def cache_probe(self) -> CacheProbe:
+        return StaticProbe("redis", "not configured; rate limits are per process")
+
+    @provide
+    def cache(self, topology: Topology) -> Cache:
+        return MemoryCache() if topology.in_memory else DisabledCache()
+
+
+class LimitsWiring(Provider):
+    scope = Scope.APP
+    throttle_request = provide(ThrottleRequest)
+
+    @provide
+    def request_limits(self, settings: Settings) -> RequestLimits:
+        return RequestLimits(
+            budgets={
+                RouteGroup.AUTH: Budget(
+                    per_caller=settings.rate_limit_auth_per_minute, per_workspace=settings.rate_limit_auth_per_minute
+                ),
+                RouteGroup.READS: Budget(
+                    per_caller=settings.rate_limit_reads_per_minute,
+                    per_workspace=settings.rate_limit_workspace_reads_per_minute,
+                ),
+                RouteGroup.WRITES: Budget(
+                    per_caller=settings.rate_limit_writes_per_minute,
+                    per_workspace=settings.rate_limit_workspace_writes_per_minute,
+                ),
+                RouteGroup.JOBS: Budget(
+                    per_caller=settings.rate_limit_jobs_per_minute,
+                    per_workspace=settings.rate_limit_workspace_jobs_per_minute,
+                ),
+            },
+            window_seconds=60,
+        )
+
+    @decorate
+    def cached_workspaces(self, inner: WorkspaceReader, cache: Cache) -> WorkspaceReader:
+        return CachedWorkspaceReader(inner, cache)
+
+
+def shared_state(topology: Topology) -> Provider:
+    return RedisWiring() if topology.shared_limits else InProcessWiring()
