@@ -23,7 +23,7 @@ import structlog
 from playwright.async_api import Browser, BrowserContext, Playwright, Request, Route, WebSocketRoute, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from adapters.browser.guarded_http import Fetched
+from adapters.net.guarded_http import Fetched
 from domain.kernel.errors import DomainError, FetchFailed
 from domain.scraping.pages import Page, same_site
 

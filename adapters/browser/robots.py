@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from protego import Protego
 
-from adapters.browser.guarded_http import GuardedHttp
+from adapters.net.guarded_http import GuardedHttp
 from domain.kernel.errors import FetchFailed
 from domain.kernel.network_policy import parse_target
 

@@ -11,9 +11,9 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from adapters.browser.browser_pool import BrowserPool
-from adapters.browser.guarded_http import Fetched, GuardedHttp
 from adapters.browser.politeness import Politeness
 from adapters.extractors.html import depth_capped
+from adapters.net.guarded_http import Fetched, GuardedHttp
 from domain.kernel.errors import FetchFailed
 from domain.scraping.pages import Page, Render, needs_browser
 

@@ -9,7 +9,7 @@ the Postgres adapter gets from its row locks.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from uuid import UUID
 
@@ -55,28 +55,14 @@ class Tables:
     aborted: bool = False
 
     def copy(self) -> Tables:
-        return Tables(
-            users=dict(self.users),
-            workspaces=dict(self.workspaces),
-            memberships=dict(self.memberships),
-            refresh_tokens=dict(self.refresh_tokens),
-            invitations=dict(self.invitations),
-            credit_accounts=dict(self.credit_accounts),
-            ledger=dict(self.ledger),
-            ledger_keys=dict(self.ledger_keys),
-            reservations=dict(self.reservations),
-            credentials=dict(self.credentials),
-            audit_log=dict(self.audit_log),
-            records=dict(self.records),
-            attempts=dict(self.attempts),
-            jobs=dict(self.jobs),
-            job_items=dict(self.job_items),
-            events=dict(self.events),
-            published=dict(self.published),
-            webhooks=dict(self.webhooks),
-            deliveries=dict(self.deliveries),
-            delivery_attempts=dict(self.delivery_attempts),
-        )
+        """Every table copied (its entities stay shared: repositories never mutate them in place)."""
+        copied = Tables()
+        for name in TABLE_NAMES:
+            setattr(copied, name, dict(getattr(self, name)))
+        return copied
+
+
+TABLE_NAMES = tuple(f.name for f in fields(Tables) if f.name != "aborted")
 
 
 class MemoryStore:

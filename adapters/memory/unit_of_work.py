@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -15,28 +16,36 @@ from adapters.memory.store import MemoryStore, Tables
 from adapters.memory.team import MemoryInvitationRepository
 from adapters.memory.webhooks import MemoryDeliveryRepository, MemoryWebhookRepository
 from adapters.memory.workspaces import MemoryMembershipRepository, MemoryWorkspaceRepository
+from ports.unit_of_work import UnitOfWork
+
+# The repositories a unit of work carries, by the attribute `UnitOfWork` names them (a contract test checks that
+# this covers the port exactly).
+REPOSITORIES: dict[str, Callable[[Tables], object]] = {
+    "users": MemoryUserRepository,
+    "workspaces": MemoryWorkspaceRepository,
+    "memberships": MemoryMembershipRepository,
+    "refresh_tokens": MemoryRefreshTokenRepository,
+    "invitations": MemoryInvitationRepository,
+    "credits": MemoryCreditLedger,
+    "credentials": MemoryCredentialRepository,
+    "audit": MemoryAuditLogRepository,
+    "records": MemoryRecordRepository,
+    "attempts": MemoryAttemptLog,
+    "jobs": MemoryJobRepository,
+    "events": MemoryEventOutbox,
+    "webhooks": MemoryWebhookRepository,
+    "deliveries": MemoryDeliveryRepository,
+}
 
 
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(UnitOfWork):
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
 
     def _bind(self, tables: Tables) -> None:
         self._tables = tables
-        self.users = MemoryUserRepository(tables)
-        self.workspaces = MemoryWorkspaceRepository(tables)
-        self.memberships = MemoryMembershipRepository(tables)
-        self.refresh_tokens = MemoryRefreshTokenRepository(tables)
-        self.invitations = MemoryInvitationRepository(tables)
-        self.credits = MemoryCreditLedger(tables)
-        self.credentials = MemoryCredentialRepository(tables)
-        self.audit = MemoryAuditLogRepository(tables)
-        self.records = MemoryRecordRepository(tables)
-        self.attempts = MemoryAttemptLog(tables)
-        self.jobs = MemoryJobRepository(tables)
-        self.events = MemoryEventOutbox(tables)
-        self.webhooks = MemoryWebhookRepository(tables)
-        self.deliveries = MemoryDeliveryRepository(tables)
+        for name, repository in REPOSITORIES.items():
+            setattr(self, name, repository(tables))
 
     async def __aenter__(self) -> Self:
         await self._store.write_lock.acquire()

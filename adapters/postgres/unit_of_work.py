@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -19,9 +20,29 @@ from adapters.postgres.team import PostgresInvitationRepository, PostgresMembers
 from adapters.postgres.webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 from adapters.postgres.workspaces import PostgresWorkspaceRepository
 from domain.kernel.errors import ServiceUnavailable
+from ports.unit_of_work import UnitOfWork
+
+# The repositories a unit of work carries, by the attribute `UnitOfWork` names them (a contract test checks that
+# this covers the port exactly).
+REPOSITORIES: dict[str, Callable[[Connection], object]] = {
+    "users": PostgresUserRepository,
+    "workspaces": PostgresWorkspaceRepository,
+    "memberships": PostgresMembershipRepository,
+    "refresh_tokens": PostgresRefreshTokenRepository,
+    "invitations": PostgresInvitationRepository,
+    "credits": PostgresCreditLedger,
+    "credentials": PostgresCredentialRepository,
+    "audit": PostgresAuditLogRepository,
+    "records": PostgresRecordRepository,
+    "attempts": PostgresAttemptLog,
+    "jobs": PostgresJobRepository,
+    "events": PostgresEventOutbox,
+    "webhooks": PostgresWebhookRepository,
+    "deliveries": PostgresDeliveryRepository,
+}
 
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(UnitOfWork):
     """One pooled connection, one transaction; rolled back unless committed.
 
     The connection leaves autocommit for the unit of work: psycopg opens the
@@ -41,20 +62,8 @@ class PostgresUnitOfWork:
             raise ServiceUnavailable("the database is unavailable") from exc
         await conn.set_autocommit(False)
         self._conn = conn
-        self.users = PostgresUserRepository(conn)
-        self.workspaces = PostgresWorkspaceRepository(conn)
-        self.memberships = PostgresMembershipRepository(conn)
-        self.refresh_tokens = PostgresRefreshTokenRepository(conn)
-        self.invitations = PostgresInvitationRepository(conn)
-        self.credits = PostgresCreditLedger(conn)
-        self.credentials = PostgresCredentialRepository(conn)
-        self.audit = PostgresAuditLogRepository(conn)
-        self.records = PostgresRecordRepository(conn)
-        self.attempts = PostgresAttemptLog(conn)
-        self.jobs = PostgresJobRepository(conn)
-        self.events = PostgresEventOutbox(conn)
-        self.webhooks = PostgresWebhookRepository(conn)
-        self.deliveries = PostgresDeliveryRepository(conn)
+        for name, repository in REPOSITORIES.items():
+            setattr(self, name, repository(conn))
         return self
 
     async def __aexit__(

@@ -1,9 +1,9 @@
 """The JobOrchestrator on Temporal: starts one `EnrichmentJob` workflow per job, by name.
 
 The workflow and its activities live in `entrypoints/worker/`; this client
-only knows the workflow's name, its arguments and its task queue. The
-workflow id is the job's, so starting a job twice (a retried request)
-attaches to the run already there.
+only knows the workflow's name and input (in `contracts`, which the worker
+shares) and its task queue. The workflow id is the job's, so starting a job
+twice (a retried request) attaches to the run already there.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from adapters.telemetry.tracing import temporal_interceptors
+from adapters.temporal.contracts import ENRICHMENT_JOB, JobRun
 from domain.kernel.errors import ServiceUnavailable
-
-WORKFLOW = "EnrichmentJob"
 
 
 def workflow_id(job_id: UUID) -> str:
@@ -44,8 +43,8 @@ class TemporalJobOrchestrator:
         client = await self.client()
         try:
             await client.start_workflow(
-                WORKFLOW,
-                args=[str(workspace_id), str(job_id), 0],
+                ENRICHMENT_JOB,
+                JobRun(workspace_id=str(workspace_id), job_id=str(job_id)),
                 id=workflow_id(job_id),
                 task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

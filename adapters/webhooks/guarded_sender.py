@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from adapters.browser.guarded_http import GuardedHttp
+from adapters.net.guarded_http import GuardedHttp
 from domain.kernel.errors import FetchFailed, TargetRefused
 from domain.webhooks.webhook import MAX_RESPONSE_EXCERPT, AttemptOutcome
 

@@ -46,7 +46,6 @@ class ItemState(Enum):
 
 # What became of an item's record; the record statuses, plus a record deleted before its turn.
 MISSING = "missing"
-ANSWERED_OUTCOMES = frozenset({RecordStatus.ENRICHED.value, RecordStatus.PARTIAL.value, RecordStatus.NOT_FOUND.value})
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)

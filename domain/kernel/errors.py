@@ -62,10 +62,6 @@ class InsufficientCredits(DomainError):
     code = "INSUFFICIENT_CREDITS"
 
 
-class ProviderUnavailable(DomainError):
-    code = "PROVIDER_UNAVAILABLE"
-
-
 class ServiceUnavailable(DomainError):
     """A dependency we cannot do without (the database) is unreachable."""
 

@@ -7,20 +7,19 @@ the platform keys. Needs a source checkout (the fakes live with the tests).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from entrypoints.wiring.settings import PROJECT_ROOT, ConfigError
+from entrypoints.wiring.settings import ConfigError
 
 
 @contextmanager
 def fake_providers() -> Iterator[dict[str, object]]:
     """Run the fakes; yield the settings that point Cascade at them."""
-    if not (PROJECT_ROOT / "tests" / "fakes").is_dir():
-        raise ConfigError("--sandbox needs a source checkout: tests/fakes/ is missing")
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from tests.fakes.harness import KEYS, running_fakes
+    try:  # a source checkout installed for development (`make sandbox`) has its root, and so tests/, importable
+        from tests.fakes.harness import KEYS, running_fakes
+    except ImportError as exc:
+        raise ConfigError("--sandbox needs a source checkout (`make sandbox`): tests/fakes/ is not importable") from exc
 
     with running_fakes() as fakes:
         yield {

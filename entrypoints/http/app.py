@@ -24,7 +24,7 @@ from entrypoints.http.controllers.records import RecordController
 from entrypoints.http.controllers.team import TeamController
 from entrypoints.http.controllers.webhooks import WebhookController
 from entrypoints.http.controllers.workspaces import WorkspaceController
-from entrypoints.http.edge import finished
+from entrypoints.http.edge import with_edge
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.metrics import measured
 from entrypoints.http.rate_limits import RateLimitMiddleware
@@ -94,4 +94,4 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         logging_config=None,
         plugins=request_tracing(API_UNTRACED),
     )
-    return measured(finished(app, di, body_timeout_seconds=settings.http_body_timeout_seconds), di)
+    return measured(with_edge(app, di, body_timeout_seconds=settings.http_body_timeout_seconds), di)

@@ -34,7 +34,7 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 _LOGGED_HEADERS = {b"authorization", b"cookie", b"x-service-key", b"user-agent", b"content-type", b"content-length"}
 
 
-def finished(app: Litestar, container: AsyncContainer, *, body_timeout_seconds: float) -> Litestar:
+def with_edge(app: Litestar, container: AsyncContainer, *, body_timeout_seconds: float) -> Litestar:
     """What every Cascade app gets last: errors and closed bodies documented, a full `Allow`, DI, the edge outside."""
     document_errors(app)
     document_strict_bodies(app)

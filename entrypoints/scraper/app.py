@@ -20,7 +20,7 @@ from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
 from domain.kernel.errors import NotFound, ServiceKeyRefused, ValidationFailed
 from domain.scraping.pages import Render, ScrapeLimits
 from entrypoints.http.api_docs import SwaggerUIPage, docs_router
-from entrypoints.http.edge import finished
+from entrypoints.http.edge import with_edge
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import reject_loose_json
@@ -34,7 +34,7 @@ from entrypoints.scraper.schemas import (
     ScrapeRequest,
     scrape_out,
 )
-from entrypoints.wiring.scraper_service import ExtractorRegistry, build_scraper_container, renders_pages
+from entrypoints.scraper.wiring import ExtractorRegistry, build_scraper_container, renders_pages
 from entrypoints.wiring.settings import Settings, service_keys
 
 log = structlog.get_logger("cascade.scraper")
@@ -162,4 +162,4 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
         logging_config=None,
         plugins=request_tracing(SCRAPER_UNTRACED),
     )
-    return finished(app, di, body_timeout_seconds=settings.http_body_timeout_seconds)
+    return with_edge(app, di, body_timeout_seconds=settings.http_body_timeout_seconds)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import msgspec
 import structlog
 
-from adapters.browser.guarded_http import GuardedHttp
+from adapters.net.guarded_http import GuardedHttp
 from application.scrape.scrape_site import ScrapeCommand, ScrapeSite
 from domain.kernel.errors import DomainError
 from domain.kernel.signatures import signature_header

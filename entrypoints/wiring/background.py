@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 
 from dishka import AsyncContainer, Provider, Scope, provide
 
+from application.job.inline_orchestrator import InlineOrchestrator
+from application.webhook.dispatcher import WebhookDispatcher
 from entrypoints.wiring.topology import Topology
-from entrypoints.worker.inline import InlineOrchestrator
-from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
 from ports.jobs import JobReader
 
 

@@ -11,8 +11,8 @@ from application.credential.delete_credential import DeleteCredential
 from application.credential.get_credential import GetCredential
 from application.credential.list_credentials import ListCredentials
 from application.credential.rotate_credential_keys import RotateCredentialKeys
-from application.credential.test_credential import TestCredential
 from application.credential.update_credential import UpdateCredential
+from application.credential.verify_credential import VerifyCredential
 from entrypoints.wiring.storage import provide_reader
 from entrypoints.wiring.topology import Topology
 from ports.credentials import CredentialReader
@@ -27,7 +27,7 @@ class CredentialsWiring(Provider):
         UpdateCredential,
         DeleteCredential,
         RotateCredentialKeys,
-        TestCredential,
+        VerifyCredential,
     )
 
     def __init__(self, topology: Topology) -> None:

@@ -16,15 +16,16 @@ from application.job.cancel_job import CancelJob
 from application.job.enrich_job_item import EnrichJobItem, SaveJobItems
 from application.job.finish_job import FinishJob
 from application.job.get_job import GetJob
+from application.job.inline_orchestrator import InlineOrchestrator
+from application.job.job_runner import JobRunner, JobTuning
 from application.job.list_job_results import ListJobResults
 from application.job.list_jobs import ListJobs
 from application.job.load_job_batch import JobStopped, LoadJobBatch
 from application.job.submit_job import SubmitJob
+from entrypoints.wiring.job_steps import ScopedJobSteps
 from entrypoints.wiring.settings import Settings
 from entrypoints.wiring.storage import provide_reader
 from entrypoints.wiring.topology import Topology
-from entrypoints.worker.inline import InlineOrchestrator
-from entrypoints.worker.job_runner import JobRunner, JobTuning
 from ports.health import WorkflowProbe
 from ports.jobs import JobOrchestrator, JobReader
 
@@ -35,6 +36,13 @@ class JobWiring(Provider):
     def __init__(self, topology: Topology) -> None:
         super().__init__()
         provide_reader(self, topology, JobReader, memory=MemoryJobReader, postgres=PostgresJobReader)
+        # The topology picks the orchestrator once: Temporal's, or the one that runs jobs in this process.
+        if topology.workflows:
+            self.alias(source=TemporalJobOrchestrator, provides=JobOrchestrator)
+            self.provide(_temporal_probe, scope=Scope.APP)
+        else:
+            self.alias(source=InlineOrchestrator, provides=JobOrchestrator)
+            self.provide(_no_workflows, scope=Scope.APP)
 
     @provide
     def tuning(self, settings: Settings) -> JobTuning:
@@ -46,7 +54,7 @@ class JobWiring(Provider):
 
     @provide
     def runner(self, container: AsyncContainer, tuning: JobTuning) -> JobRunner:
-        return JobRunner(container, tuning)
+        return JobRunner(ScopedJobSteps(container), tuning)
 
     @provide
     async def inline(self, runner: JobRunner) -> AsyncIterator[InlineOrchestrator]:
@@ -60,18 +68,6 @@ class JobWiring(Provider):
             settings.temporal_address, namespace=settings.temporal_namespace, task_queue=settings.temporal_task_queue
         )
 
-    @provide
-    async def orchestrator(self, topology: Topology, container: AsyncContainer) -> JobOrchestrator:
-        if topology.workflows:
-            return await container.get(TemporalJobOrchestrator)
-        return await container.get(InlineOrchestrator)
-
-    @provide
-    async def workflow_probe(self, topology: Topology, container: AsyncContainer) -> WorkflowProbe:
-        if topology.workflows:
-            return TemporalProbe(await container.get(TemporalJobOrchestrator))
-        return StaticProbe("temporal", "not configured; jobs run in the API process")
-
     submit_job = provide(SubmitJob, scope=Scope.REQUEST)
     get_job = provide(GetJob, scope=Scope.REQUEST)
     list_jobs = provide(ListJobs, scope=Scope.REQUEST)
@@ -83,3 +79,11 @@ class JobWiring(Provider):
     enrich_job_item = provide(EnrichJobItem, scope=Scope.REQUEST)
     save_job_items = provide(SaveJobItems, scope=Scope.REQUEST)
     finish_job = provide(FinishJob, scope=Scope.REQUEST)
+
+
+def _temporal_probe(orchestrator: TemporalJobOrchestrator) -> WorkflowProbe:
+    return TemporalProbe(orchestrator)
+
+
+def _no_workflows() -> WorkflowProbe:
+    return StaticProbe("temporal", "not configured; jobs run in the API process")

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import httpx
 from dishka import AsyncContainer, Provider, Scope, provide
 
-from adapters.browser.guarded_http import GuardedHttp, SystemResolver
 from adapters.memory.events import MemoryEventReader
 from adapters.memory.webhooks import MemoryWebhookReader
+from adapters.net.guarded_http import GuardedHttp, SystemResolver
 from adapters.postgres.events import PostgresEventReader
 from adapters.postgres.webhooks import PostgresWebhookReader
 from adapters.system.jitter import SystemJitter
@@ -17,6 +17,7 @@ from adapters.webhooks.guarded_sender import GuardedWebhookSender
 from application.webhook.create_webhook import CreateWebhook
 from application.webhook.delete_webhook import DeleteWebhook
 from application.webhook.deliver_due_webhooks import DeliverDueWebhooks
+from application.webhook.dispatcher import DispatchTuning, WebhookDispatcher
 from application.webhook.get_delivery import GetDelivery
 from application.webhook.get_webhook import GetWebhook
 from application.webhook.list_deliveries import ListDeliveries
@@ -30,10 +31,10 @@ from application.webhook.update_webhook import UpdateWebhook
 from domain.credits.ledger import LowCreditPolicy
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 from domain.webhooks.webhook import WebhookPolicy
+from entrypoints.wiring.dispatch_steps import ScopedDispatchSteps
 from entrypoints.wiring.settings import Settings
 from entrypoints.wiring.storage import provide_reader
 from entrypoints.wiring.topology import Topology
-from entrypoints.worker.webhook_dispatcher import DispatchTuning, WebhookDispatcher
 from ports.events import EventReader
 from ports.system import Jitter
 from ports.webhooks import WebhookReader, WebhookSender
@@ -89,7 +90,7 @@ class WebhookWiring(Provider):
 
     @provide
     async def dispatcher(self, container: AsyncContainer, tuning: DispatchTuning) -> AsyncIterator[WebhookDispatcher]:
-        dispatcher = WebhookDispatcher(container, tuning)
+        dispatcher = WebhookDispatcher(ScopedDispatchSteps(container), tuning)
         yield dispatcher
         await dispatcher.stop()
 

@@ -1,4 +1,7 @@
-"""Temporal activities: each resolves its use cases from the container through the JobRunner."""
+"""Temporal activities: each resolves its use cases from the container through the JobRunner.
+
+Each takes and returns one dataclass of `adapters.temporal.contracts`; the workflows call them as methods.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,19 @@ from uuid import UUID
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from adapters.temporal.contracts import (
+    BEGIN_JOB,
+    ENRICH_BATCH,
+    FINISH_JOB,
+    NOT_FOUND,
+    BatchDone,
+    BatchRef,
+    JobEnd,
+    JobPlanned,
+    JobRef,
+)
+from application.job.job_runner import JobRunner
 from domain.kernel.errors import NotFound
-from entrypoints.worker.job_runner import JobRunner
 
 
 class JobActivities:
@@ -22,19 +36,19 @@ class JobActivities:
         self._heartbeat_timeout = heartbeat_timeout_seconds
         self._batch_attempts = batch_attempts
 
-    @activity.defn(name="begin_job")
-    async def begin_job(self, workspace_id: str, job_id: str) -> dict[str, Any]:
+    @activity.defn(name=BEGIN_JOB)
+    async def begin_job(self, job: JobRef) -> JobPlanned:
         with _not_found_is_final():
-            plan = await self._runner.begin(UUID(workspace_id), UUID(job_id))
-        return {
-            "batches": [list(b) for b in plan.batches],
-            "parallelBatches": self._runner.tuning.parallel_batches,
-            "heartbeatTimeoutSeconds": self._heartbeat_timeout,
-            "batchAttempts": self._batch_attempts,
-        }
+            plan = await self._runner.begin(UUID(job.workspace_id), UUID(job.job_id))
+        return JobPlanned(
+            batches=tuple((start, end) for start, end in plan.batches),
+            parallel_batches=self._runner.tuning.parallel_batches,
+            heartbeat_timeout_seconds=self._heartbeat_timeout,
+            batch_attempts=self._batch_attempts,
+        )
 
-    @activity.defn(name="enrich_batch")
-    async def enrich_batch(self, workspace_id: str, job_id: str, start: int, end: int) -> dict[str, Any]:
+    @activity.defn(name=ENRICH_BATCH)
+    async def enrich_batch(self, batch: BatchRef) -> BatchDone:
         done = 0
 
         def progress(count: int) -> None:
@@ -51,15 +65,17 @@ class JobActivities:
         heart = asyncio.create_task(beat())
         try:
             with _not_found_is_final():
-                result = await self._runner.run_batch(UUID(workspace_id), UUID(job_id), start, end, progress=progress)
+                result = await self._runner.run_batch(
+                    UUID(batch.workspace_id), UUID(batch.job_id), batch.start, batch.end, progress=progress
+                )
         finally:
             heart.cancel()
-        return {"done": result.done, "stopped": result.stopped}
+        return BatchDone(done=result.done, stopped=result.stopped)
 
-    @activity.defn(name="finish_job")
-    async def finish_job(self, workspace_id: str, job_id: str, error: str | None) -> None:
+    @activity.defn(name=FINISH_JOB)
+    async def finish_job(self, end: JobEnd) -> None:
         with _not_found_is_final():
-            await self._runner.finish(UUID(workspace_id), UUID(job_id), error)
+            await self._runner.finish(UUID(end.workspace_id), UUID(end.job_id), end.error)
 
     def all(self) -> list[Any]:
         return [self.begin_job, self.enrich_batch, self.finish_job]
@@ -71,4 +87,4 @@ def _not_found_is_final() -> Iterator[None]:
     try:
         yield
     except NotFound as exc:
-        raise ApplicationError(exc.message, type="NotFound", non_retryable=True) from exc
+        raise ApplicationError(exc.message, type=NOT_FOUND, non_retryable=True) from exc

@@ -11,13 +11,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from adapters.telemetry.tracing import temporal_interceptors
+from application.job.job_runner import JobRunner
+from application.webhook.dispatcher import WebhookDispatcher
 from entrypoints.wiring.container import build_container
 from entrypoints.wiring.settings import ConfigError, Settings
 from entrypoints.worker.activities import JobActivities
-from entrypoints.worker.job_runner import JobRunner
 from entrypoints.worker.metrics_server import serve_metrics
 from entrypoints.worker.webhook_activities import WebhookActivities, ensure_dispatching
-from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
 from entrypoints.worker.workflows import EnrichmentJobWorkflow, WebhookDispatchWorkflow
 from ports.metrics import Metrics
 

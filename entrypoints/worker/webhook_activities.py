@@ -9,8 +9,8 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from entrypoints.worker.webhook_dispatcher import WebhookDispatcher
-from entrypoints.worker.workflows import WebhookDispatchWorkflow
+from adapters.temporal.contracts import DISPATCH_WEBHOOKS, DispatchRound, DispatchRun
+from application.webhook.dispatcher import WebhookDispatcher
 
 DISPATCH_SECONDS = 300.0  # one activity's run; the workflow starts the next at once
 
@@ -20,8 +20,8 @@ class WebhookActivities:
         self._dispatcher = dispatcher
         self._heartbeat_every = heartbeat_timeout_seconds / 4
 
-    @activity.defn(name="dispatch_webhooks")
-    async def dispatch_webhooks(self, seconds: float) -> None:
+    @activity.defn(name=DISPATCH_WEBHOOKS)
+    async def dispatch_webhooks(self, dispatch: DispatchRound) -> None:
         beat = asyncio.Event()
 
         async def heart() -> None:
@@ -34,7 +34,7 @@ class WebhookActivities:
 
         beating = asyncio.create_task(heart())
         try:
-            await self._dispatcher.run(seconds=seconds, beat=beat)
+            await self._dispatcher.run(seconds=dispatch.seconds, beat=beat)
         finally:
             beating.cancel()
 
@@ -44,9 +44,12 @@ class WebhookActivities:
 
 async def ensure_dispatching(client: Client, *, task_queue: str, heartbeat_timeout_seconds: float) -> None:
     """Start the dispatcher workflow of this task queue unless it already runs (every worker asks; one runs)."""
+    # Imported here: the workflow module imports this one for `WebhookActivities.dispatch_webhooks`.
+    from entrypoints.worker.workflows import WebhookDispatchWorkflow
+
     await client.start_workflow(
         WebhookDispatchWorkflow.run,
-        args=[DISPATCH_SECONDS, heartbeat_timeout_seconds],
+        DispatchRun(seconds=DISPATCH_SECONDS, heartbeat_seconds=heartbeat_timeout_seconds),
         id=f"webhook-dispatch-{task_queue}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

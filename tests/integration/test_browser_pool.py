@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.browser.browser_pool import BrowserPool
-from adapters.browser.guarded_http import Fetched
+from adapters.net.guarded_http import Fetched
 from domain.kernel.errors import FetchFailed, TargetRefused
 
 CHROMIUM = "/usr/bin/chromium"

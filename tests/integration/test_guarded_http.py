@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from adapters.browser.guarded_http import Fetched, GuardedHttp, SystemResolver
 from adapters.browser.politeness import Politeness
 from adapters.browser.proxies import ProxyManager
 from adapters.browser.robots import ProtegoRobots
+from adapters.net.guarded_http import Fetched, GuardedHttp, SystemResolver
 from domain.kernel.errors import FetchFailed, TargetRefused
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 

@@ -26,11 +26,11 @@ from temporalio.worker import Worker
 
 from adapters.telemetry.tracing import temporal_interceptors
 from adapters.temporal.orchestrator import workflow_id
+from application.job.job_runner import JobRunner
 from entrypoints.http.app import create_app
 from entrypoints.wiring.container import build_container
 from entrypoints.wiring.settings import Settings, env_name
 from entrypoints.worker.activities import JobActivities
-from entrypoints.worker.job_runner import JobRunner
 from entrypoints.worker.workflows import EnrichmentJobWorkflow
 from tests.api import Account, create_workspace, register
 from tests.conftest import test_settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+from application.job.concurrency import GroupInterrupted, GroupSaver
 from application.job.enrich_job_item import ItemOutcome
-from entrypoints.worker.job_runner import GroupInterrupted, GroupSaver
 
 
 def outcome(n: int) -> ItemOutcome:

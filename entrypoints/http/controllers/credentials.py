@@ -12,8 +12,8 @@ from application.credential.create_credential import CreateCredential, CreateCre
 from application.credential.delete_credential import DeleteCredential, DeleteCredentialCommand
 from application.credential.get_credential import GetCredential, GetCredentialQuery
 from application.credential.list_credentials import ListCredentials, ListCredentialsQuery
-from application.credential.test_credential import TestCredential, TestCredentialCommand
 from application.credential.update_credential import UpdateCredential, UpdateCredentialCommand
+from application.credential.verify_credential import VerifyCredential, VerifyCredentialCommand
 from domain.credentials.credential import Credential
 from domain.kernel.pagination import PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
@@ -136,10 +136,10 @@ class CredentialController(Controller):
     @post("/{credential_id:uuid}/test", status_code=200, summary="Ask the provider whether the key works (admin+)")
     @inject
     async def test(
-        self, principal: Principal, workspace_id: UUID, credential_id: UUID, uc: FromDishka[TestCredential]
+        self, principal: Principal, workspace_id: UUID, credential_id: UUID, uc: FromDishka[VerifyCredential]
     ) -> Envelope[CredentialCheckOut]:
         check = await uc(
-            TestCredentialCommand(actor_id=principal.user_id, workspace_id=workspace_id, credential_id=credential_id)
+            VerifyCredentialCommand(actor_id=principal.user_id, workspace_id=workspace_id, credential_id=credential_id)
         )
         return ok(
             CredentialCheckOut(

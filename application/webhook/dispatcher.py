@@ -11,7 +11,8 @@ and the deliveries live in the database and a claimed delivery comes back
 when its lease ends.
 
 It runs inside the Temporal activity `dispatch_webhooks` on workers, or as a
-background task of the API when there is no Temporal.
+background task of the API when there is no Temporal. Each step is a unit of
+work of its own (`DispatchSteps`, provided by the composition root).
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from abc import abstractmethod
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import structlog
-from dishka import AsyncContainer
 
-from application.webhook.deliver_due_webhooks import Attempted, Claimed, DeliverDueWebhooks, DeliveryRound
-from application.webhook.publish_events import PublishEvents
+from application.webhook.deliver_due_webhooks import Attempted, Claimed, DeliveryRound
 from domain.kernel.errors import DomainError
 
 log = structlog.get_logger("cascade.webhooks")
@@ -47,9 +47,24 @@ class DispatchTuning:
         return max(1, self.concurrency // 4)
 
 
+class DispatchSteps(Protocol):
+    @abstractmethod
+    async def publish(self, limit: int) -> int:
+        """Turn up to `limit` outbox events into deliveries; how many events."""
+
+    @abstractmethod
+    async def claim(self, limit: int) -> list[Claimed]: ...
+
+    @abstractmethod
+    async def attempt(self, claimed: Claimed) -> Attempted | None: ...
+
+    @abstractmethod
+    async def record(self, results: list[Attempted]) -> DeliveryRound: ...
+
+
 class WebhookDispatcher:
-    def __init__(self, container: AsyncContainer, tuning: DispatchTuning) -> None:
-        self._container = container
+    def __init__(self, steps: DispatchSteps, tuning: DispatchTuning) -> None:
+        self._steps = steps
         self.tuning = tuning
         self._published = asyncio.Event()
         self._background: asyncio.Task[None] | None = None
@@ -82,8 +97,7 @@ class WebhookDispatcher:
                 await asyncio.sleep(self.tuning.poll_seconds)
 
     async def _publish(self) -> int:
-        async with self._container() as scope:
-            return await (await scope.get(PublishEvents))(PUBLISH_BATCH)
+        return await self._steps.publish(PUBLISH_BATCH)
 
     async def until_published(self) -> None:
         """Wait for the publisher's next deliveries, at most `poll_seconds`."""
@@ -92,17 +106,13 @@ class WebhookDispatcher:
             await asyncio.wait_for(self._published.wait(), self.tuning.poll_seconds)
 
     async def claim(self, limit: int) -> list[Claimed]:
-        async with self._container() as scope:
-            return await (await scope.get(DeliverDueWebhooks)).claim(limit)
+        return await self._steps.claim(limit)
 
     async def attempt(self, claimed: Claimed) -> Attempted | None:
-        async with self._container() as scope:
-            return await (await scope.get(DeliverDueWebhooks)).attempt(claimed)
+        return await self._steps.attempt(claimed)
 
     async def record(self, results: list[Attempted]) -> int:
-        async with self._container() as scope:
-            outcome = await (await scope.get(DeliverDueWebhooks)).record(results)
-        _log(outcome)
+        _log(await self._steps.record(results))
         return len(results)
 
     async def guarded(self, step: Awaitable[T], fallback: T) -> T:

@@ -10,12 +10,12 @@ import httpx
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 
 from adapters.browser.browser_pool import BrowserPool
-from adapters.browser.guarded_http import GuardedHttp, SystemResolver
 from adapters.browser.politeness import Politeness
 from adapters.browser.proxies import ProxyManager
 from adapters.browser.robots import ProtegoRobots
 from adapters.browser.site_fetcher import SiteFetcher
 from adapters.extractors import EXTRACTORS, select
+from adapters.net.guarded_http import GuardedHttp, SystemResolver
 from application.scrape.scrape_site import ScrapeSite
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 from entrypoints.scraper.jobs import ScrapeJobs

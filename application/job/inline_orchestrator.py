@@ -12,8 +12,9 @@ from uuid import UUID
 
 import structlog
 
+from application.job.concurrency import run_all
+from application.job.job_runner import BatchResult, JobRunner
 from domain.kernel.errors import DomainError, ServiceUnavailable
-from entrypoints.worker.job_runner import BatchResult, JobRunner, run_all
 from ports.jobs import JobReader
 
 log = structlog.get_logger("cascade.jobs")

@@ -30,7 +30,7 @@ ACCEPTED = {
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
-class TestCredentialCommand:
+class VerifyCredentialCommand:
     actor_id: UUID
     workspace_id: UUID
     credential_id: UUID
@@ -44,7 +44,7 @@ class CredentialCheck:
     checked_at: datetime
 
 
-class TestCredential:
+class VerifyCredential:
     """Ask the provider whether a stored key works.
 
     Rules: admin or owner; another workspace's credential is `NotFound`; one
@@ -68,7 +68,7 @@ class TestCredential:
         self._workspaces, self._credentials, self._box = workspaces, credentials, box
         self._directory, self._uow, self._clock, self._ids = directory, uow, clock, ids
 
-    async def __call__(self, cmd: TestCredentialCommand) -> CredentialCheck:
+    async def __call__(self, cmd: VerifyCredentialCommand) -> CredentialCheck:
         await authorize(self._workspaces, cmd.workspace_id, cmd.actor_id, Action.CREDENTIALS_MANAGE)
         credential = await self._credentials.get(cmd.workspace_id, cmd.credential_id)
         if credential is None:

@@ -1,0 +1,46 @@
+"""A job's steps, each in a request scope of its own: a unit of work per step, as `JobSteps` promises."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from dishka import AsyncContainer
+
+from application.enrichment.pending_lookups import Pause
+from application.job.begin_job import BeginJob, BeginJobCommand, JobPlan
+from application.job.enrich_job_item import EnrichJobItem, ItemOutcome, ItemWork, SaveJobItems
+from application.job.finish_job import FinishJob, FinishJobCommand
+from application.job.load_job_batch import JobStopped, LoadJobBatch, LoadJobBatchQuery
+from domain.jobs.job import Job
+
+
+class ScopedJobSteps:
+    def __init__(self, container: AsyncContainer) -> None:
+        self._container = container
+
+    async def begin(self, workspace_id: UUID, job_id: UUID, batch_size: int) -> JobPlan:
+        async with self._container() as scope:
+            begin = await scope.get(BeginJob)
+            return await begin(BeginJobCommand(workspace_id=workspace_id, job_id=job_id, batch_size=batch_size))
+
+    async def load_batch(self, workspace_id: UUID, job_id: UUID, start: int, end: int) -> list[ItemWork]:
+        async with self._container() as scope:
+            load = await scope.get(LoadJobBatch)
+            return await load(LoadJobBatchQuery(workspace_id=workspace_id, job_id=job_id, start=start, end=end))
+
+    async def stopped(self, workspace_id: UUID, job_id: UUID) -> bool:
+        async with self._container() as scope:
+            return await (await scope.get(JobStopped))(workspace_id, job_id)
+
+    async def enrich(self, item: ItemWork, pause: Pause) -> ItemOutcome:
+        async with self._container() as scope:
+            return await (await scope.get(EnrichJobItem))(item, pause=pause)
+
+    async def save(self, outcomes: list[ItemOutcome]) -> None:
+        async with self._container() as scope:
+            await (await scope.get(SaveJobItems))(outcomes)
+
+    async def finish(self, workspace_id: UUID, job_id: UUID, error: str | None) -> Job:
+        async with self._container() as scope:
+            finish = await scope.get(FinishJob)
+            return await finish(FinishJobCommand(workspace_id=workspace_id, job_id=job_id, error=error))

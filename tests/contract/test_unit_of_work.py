@@ -1,0 +1,32 @@
+"""Each unit of work carries exactly the repositories the port names, and each repository honours its port."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+
+import pytest
+
+from adapters.memory.unit_of_work import REPOSITORIES as MEMORY
+from adapters.postgres.unit_of_work import REPOSITORIES as POSTGRES
+from ports.unit_of_work import UnitOfWork
+
+PORTS = typing.get_type_hints(UnitOfWork)
+
+
+@pytest.mark.parametrize("repositories", [MEMORY, POSTGRES], ids=["memory", "postgres"])
+def test_the_repository_table_covers_the_port_exactly(repositories: dict[str, object]) -> None:
+    assert set(repositories) == set(PORTS)
+
+
+@pytest.mark.parametrize("repositories", [MEMORY, POSTGRES], ids=["memory", "postgres"])
+def test_each_repository_has_every_method_of_its_port(repositories: dict[str, type]) -> None:
+    missing = {
+        name: sorted(
+            method
+            for method, _ in inspect.getmembers(PORTS[name], inspect.isfunction)
+            if not method.startswith("_") and not callable(getattr(repositories[name], method, None))
+        )
+        for name in PORTS
+    }
+    assert {name: methods for name, methods in missing.items() if methods} == {}
