@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from entrypoints.cli.dev import READY_BANNER
 from entrypoints.cli.local_services import free_port
-from entrypoints.cli.main import READY_BANNER
 from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.conftest import TEST_KEYS
 
