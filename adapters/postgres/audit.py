@@ -14,14 +14,14 @@ from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 # Keyset bound for the first page of a newest-first list: after every row.
 
-AUDIT_COLUMNS = "id, workspace_id, actor_id, action, target_type, target_id, details, created_at"
-INSERT_AUDIT_ENTRY = f"""
-INSERT INTO audit_log ({AUDIT_COLUMNS})
+INSERT_AUDIT_ENTRY = """
+INSERT INTO audit_log (id, workspace_id, actor_id, action, target_type, target_id, details, created_at)
 VALUES (%(id)s, %(workspace_id)s, %(actor_id)s, %(action)s, %(target_type)s, %(target_id)s, %(details)s,
         %(created_at)s)
 """
-LIST_AUDIT_LOG = f"""
-SELECT {AUDIT_COLUMNS} FROM audit_log
+LIST_AUDIT_LOG = """
+SELECT id, workspace_id, actor_id, action, target_type, target_id, details, created_at
+FROM audit_log
 WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s

@@ -13,19 +13,28 @@ from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
 # Keyset bound for the first page of a newest-first list: after every row.
 
-CREDENTIAL_COLUMNS = (
-    "id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4,"
-    " created_by, created_at, updated_at"
-)
-INSERT_CREDENTIAL = f"""
-INSERT INTO credentials ({CREDENTIAL_COLUMNS})
+INSERT_CREDENTIAL = """
+INSERT INTO credentials
+    (id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4, created_by, created_at,
+     updated_at)
 VALUES (%(id)s, %(workspace_id)s, %(provider)s, %(label)s, %(ciphertext)s, %(nonce)s, %(key_version)s,
         %(last4)s, %(created_by)s, %(created_at)s, %(updated_at)s)
 """
-SELECT_CREDENTIAL = f"SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE workspace_id = %(ws)s AND id = %(id)s"
-SELECT_CREDENTIAL_FOR_UPDATE = SELECT_CREDENTIAL + " FOR UPDATE"
-SELECT_NEWEST_FOR_PROVIDER = f"""
-SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE workspace_id = %(ws)s AND provider = %(provider)s
+SELECT_CREDENTIAL = """
+SELECT id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4, created_by, created_at,
+       updated_at
+FROM credentials WHERE workspace_id = %(ws)s AND id = %(id)s
+"""
+SELECT_CREDENTIAL_FOR_UPDATE = """
+SELECT id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4, created_by, created_at,
+       updated_at
+FROM credentials WHERE workspace_id = %(ws)s AND id = %(id)s
+FOR UPDATE
+"""
+SELECT_NEWEST_FOR_PROVIDER = """
+SELECT id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4, created_by, created_at,
+       updated_at
+FROM credentials WHERE workspace_id = %(ws)s AND provider = %(provider)s
 ORDER BY updated_at DESC, id DESC LIMIT 1
 """
 SAVE_CREDENTIAL = """
@@ -36,16 +45,20 @@ WHERE workspace_id = %(ws)s AND id = %(id)s
 """
 DELETE_CREDENTIAL = "DELETE FROM credentials WHERE workspace_id = %(ws)s AND id = %(id)s"
 # Rows another transaction re-sealed meanwhile are re-checked after the lock and skipped.
-SELECT_NOT_UNDER_KEY_FOR_UPDATE = f"""
-SELECT {CREDENTIAL_COLUMNS} FROM credentials
+SELECT_NOT_UNDER_KEY_FOR_UPDATE = """
+SELECT id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4, created_by, created_at,
+       updated_at
+FROM credentials
 WHERE key_version <> %(key)s AND id > %(after)s
 ORDER BY id
 LIMIT %(limit)s
 FOR UPDATE
 """
 COUNT_NOT_UNDER_KEY = "SELECT count(*) FROM credentials WHERE key_version <> %(key)s"
-LIST_CREDENTIALS = f"""
-SELECT {CREDENTIAL_COLUMNS} FROM credentials
+LIST_CREDENTIALS = """
+SELECT id, workspace_id, provider, label, ciphertext, nonce, key_version, secret_last4, created_by, created_at,
+       updated_at
+FROM credentials
 WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s

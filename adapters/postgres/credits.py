@@ -34,13 +34,6 @@ from domain.credits.ledger import (
 from domain.kernel.errors import NotFound
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
-ENTRY_COLUMNS = (
-    "id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,"
-    " actor_id, reservation_id, reference_id, created_at"
-)
-
-RESERVATION_COLUMNS = "id, workspace_id, amount, remaining, created_at, closed_at"
-
 OPEN_ACCOUNT = "INSERT INTO credit_accounts (workspace_id) VALUES (%(ws)s) ON CONFLICT DO NOTHING"
 
 LOCK_ACCOUNT = "SELECT balance, reserved FROM credit_accounts WHERE workspace_id = %(ws)s FOR UPDATE"
@@ -57,25 +50,32 @@ LEFT JOIN credit_reservations r ON r.id = %(reservation_id)s::uuid
 LEFT JOIN credit_ledger c ON c.id = %(reference_id)s::uuid AND c.workspace_id = %(ws)s AND c.kind = 'charge'
 """
 
-_WRITE_ACCOUNT = "UPDATE credit_accounts SET balance = %(balance)s, reserved = %(reserved)s WHERE workspace_id = %(ws)s"
-
-_INSERT_ENTRY = f"""
-INSERT INTO credit_ledger ({ENTRY_COLUMNS})
+# A posting's write in one statement: the account, the entry and (WITH_RESERVATION) the reservation.
+WRITE_POSTING = """
+WITH account AS (
+    UPDATE credit_accounts SET balance = %(balance)s, reserved = %(reserved)s WHERE workspace_id = %(ws)s
+)
+INSERT INTO credit_ledger
+    (id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,
+     actor_id, reservation_id, reference_id, created_at)
 VALUES (%(id)s, %(ws)s, %(kind)s, %(amount)s, %(balance_after)s, %(reserved_after)s, %(key)s, %(fingerprint)s,
         %(reason)s, %(actor_id)s, %(reservation_id)s, %(reference_id)s, %(created_at)s)
 """
 
-_UPSERT_RESERVATION = f"""
-INSERT INTO credit_reservations ({RESERVATION_COLUMNS})
-VALUES (%(r_id)s, %(ws)s, %(r_amount)s, %(r_remaining)s, %(r_created_at)s, %(r_closed_at)s)
-ON CONFLICT (id) DO UPDATE SET remaining = EXCLUDED.remaining, closed_at = EXCLUDED.closed_at
-"""
-
-WRITE_POSTING = f"WITH account AS ({_WRITE_ACCOUNT}) {_INSERT_ENTRY}"
-
-WRITE_POSTING_WITH_RESERVATION = (
-    f"WITH account AS ({_WRITE_ACCOUNT}), reservation AS ({_UPSERT_RESERVATION}) {_INSERT_ENTRY}"
+WRITE_POSTING_WITH_RESERVATION = """
+WITH account AS (
+    UPDATE credit_accounts SET balance = %(balance)s, reserved = %(reserved)s WHERE workspace_id = %(ws)s
+), reservation AS (
+    INSERT INTO credit_reservations (id, workspace_id, amount, remaining, created_at, closed_at)
+    VALUES (%(r_id)s, %(ws)s, %(r_amount)s, %(r_remaining)s, %(r_created_at)s, %(r_closed_at)s)
+    ON CONFLICT (id) DO UPDATE SET remaining = EXCLUDED.remaining, closed_at = EXCLUDED.closed_at
 )
+INSERT INTO credit_ledger
+    (id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,
+     actor_id, reservation_id, reference_id, created_at)
+VALUES (%(id)s, %(ws)s, %(kind)s, %(amount)s, %(balance_after)s, %(reserved_after)s, %(key)s, %(fingerprint)s,
+        %(reason)s, %(actor_id)s, %(reservation_id)s, %(reference_id)s, %(created_at)s)
+"""
 
 
 def entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
@@ -234,26 +234,32 @@ class PostgresCreditLedger:
 
 SELECT_ACCOUNT = "SELECT balance, reserved FROM credit_accounts WHERE workspace_id = %(ws)s"
 
-LIST_ENTRIES = f"""
-SELECT {ENTRY_COLUMNS} FROM credit_ledger
+LIST_ENTRIES = """
+SELECT id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,
+       actor_id, reservation_id, reference_id, created_at
+FROM credit_ledger
 WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 """
 
-LIST_ENTRIES_OF_KIND = f"""
-SELECT {ENTRY_COLUMNS} FROM credit_ledger
+LIST_ENTRIES_OF_KIND = """
+SELECT id, workspace_id, kind, amount, balance_after, reserved_after, idempotency_key, fingerprint, reason,
+       actor_id, reservation_id, reference_id, created_at
+FROM credit_ledger
 WHERE workspace_id = %(ws)s AND kind = %(kind)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 """
 
-SELECT_RESERVATION = f"""
-SELECT {RESERVATION_COLUMNS} FROM credit_reservations WHERE workspace_id = %(ws)s AND id = %(id)s
+SELECT_RESERVATION = """
+SELECT id, workspace_id, amount, remaining, created_at, closed_at
+FROM credit_reservations WHERE workspace_id = %(ws)s AND id = %(id)s
 """
 
-LIST_OPEN_RESERVATIONS = f"""
-SELECT {RESERVATION_COLUMNS} FROM credit_reservations
+LIST_OPEN_RESERVATIONS = """
+SELECT id, workspace_id, amount, remaining, created_at, closed_at
+FROM credit_reservations
 WHERE closed_at IS NULL AND created_at < %(before)s
 ORDER BY created_at, id
 LIMIT %(limit)s

@@ -14,18 +14,16 @@ from adapters.postgres.pool import Connection, connection
 from domain.enrichment.schema import FieldValue, Outcome, ProviderResult
 from domain.enrichment.waterfall import Attempt, RecordedAttempt
 
-COLUMNS = (
-    "id, workspace_id, record_id, run_id, provider, outcome, latency_ms, credits, cached, fields, detail, created_at"
-)
-
-INSERT_ATTEMPT = f"""
-INSERT INTO enrichment_attempts ({COLUMNS})
+INSERT_ATTEMPT = """
+INSERT INTO enrichment_attempts
+    (id, workspace_id, record_id, run_id, provider, outcome, latency_ms, credits, cached, fields, detail, created_at)
 VALUES (%(id)s, %(ws)s, %(record_id)s, %(run_id)s, %(provider)s, %(outcome)s, %(latency_ms)s, %(credits)s,
         %(cached)s, %(fields)s, %(detail)s, %(created_at)s)
 """
 
-SELECT_FOR_RECORD = f"""
-SELECT {COLUMNS} FROM enrichment_attempts
+SELECT_FOR_RECORD = """
+SELECT id, workspace_id, record_id, run_id, provider, outcome, latency_ms, credits, cached, fields, detail, created_at
+FROM enrichment_attempts
 WHERE workspace_id = %(ws)s AND record_id = %(record_id)s
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s

@@ -10,21 +10,20 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.pool import Connection, connection
 from domain.kernel.events import Event, EventType
 
-COLUMNS = "id, workspace_id, type, data, occurred_at"
-INSERT_EVENT = f"""
-INSERT INTO outbox_events ({COLUMNS})
+INSERT_EVENT = """
+INSERT INTO outbox_events (id, workspace_id, type, data, occurred_at)
 VALUES (%(id)s, %(ws)s, %(type)s, %(data)s, %(occurred_at)s)
 """
-SELECT_RECENT = f"""
-SELECT {COLUMNS} FROM outbox_events
+SELECT_RECENT = """
+SELECT id, workspace_id, type, data, occurred_at FROM outbox_events
 WHERE workspace_id = %(ws)s
 ORDER BY occurred_at DESC, id DESC
 LIMIT %(limit)s
 """
 # Publishers run side by side: each takes the oldest events no other one holds, and keeps them locked
 # until its transaction marks them published (or rolls back and leaves them to the next publisher).
-CLAIM_UNPUBLISHED = f"""
-SELECT {COLUMNS} FROM outbox_events
+CLAIM_UNPUBLISHED = """
+SELECT id, workspace_id, type, data, occurred_at FROM outbox_events
 WHERE published_at IS NULL
 ORDER BY occurred_at, id
 LIMIT %(limit)s

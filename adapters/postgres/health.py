@@ -9,6 +9,8 @@ from adapters.postgres.pool import connection
 from domain.kernel.errors import ServiceUnavailable
 from ports.health import ComponentHealth
 
+PING = "SELECT 1"
+
 
 class PostgresDatabaseProbe:
     def __init__(self, pool: AsyncConnectionPool, *, timeout_seconds: float = 2.0) -> None:
@@ -27,7 +29,7 @@ class PostgresDatabaseProbe:
 
     async def _ping(self) -> None:
         async with connection(self._pool) as conn:
-            await conn.execute("SELECT 1")
+            await conn.execute(PING)
 
 
 def _since(started: float) -> float:

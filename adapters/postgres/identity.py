@@ -13,28 +13,29 @@ from adapters.postgres.pool import Connection, connection
 from domain.identity.sessions import RefreshToken
 from domain.identity.users import User
 
-USER_COLUMNS = "id, email, name, password_hash, is_platform_admin, created_at"
-
-INSERT_USER = f"""
-INSERT INTO users ({USER_COLUMNS})
+INSERT_USER = """
+INSERT INTO users (id, email, name, password_hash, is_platform_admin, created_at)
 VALUES (%(id)s, %(email)s, %(name)s, %(password_hash)s, %(is_platform_admin)s, %(created_at)s)
 """
 
-SELECT_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = %(id)s"
+SELECT_USER = "SELECT id, email, name, password_hash, is_platform_admin, created_at FROM users WHERE id = %(id)s"
 
-SELECT_USER_BY_EMAIL = f"SELECT {USER_COLUMNS} FROM users WHERE email = %(email)s"
+SELECT_USER_BY_EMAIL = """
+SELECT id, email, name, password_hash, is_platform_admin, created_at FROM users WHERE email = %(email)s
+"""
 
 SET_PLATFORM_ADMIN = "UPDATE users SET is_platform_admin = %(value)s WHERE id = %(id)s"
 
-TOKEN_COLUMNS = "id, family_id, user_id, token_hash, created_at, expires_at, used_at, revoked_at"
-
-INSERT_TOKEN = f"""
-INSERT INTO refresh_tokens ({TOKEN_COLUMNS})
+INSERT_TOKEN = """
+INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, created_at, expires_at, used_at, revoked_at)
 VALUES (%(id)s, %(family_id)s, %(user_id)s, %(token_hash)s, %(created_at)s, %(expires_at)s,
         %(used_at)s, %(revoked_at)s)
 """
 
-SELECT_TOKEN_FOR_UPDATE = f"SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = %(hash)s FOR UPDATE"
+SELECT_TOKEN_FOR_UPDATE = """
+SELECT id, family_id, user_id, token_hash, created_at, expires_at, used_at, revoked_at
+FROM refresh_tokens WHERE token_hash = %(hash)s FOR UPDATE
+"""
 
 MARK_TOKEN_USED = "UPDATE refresh_tokens SET used_at = %(at)s WHERE id = %(id)s"
 

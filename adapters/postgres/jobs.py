@@ -10,30 +10,40 @@ from psycopg_pool import AsyncConnectionPool
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pagination import LAST_CURSOR
 from adapters.postgres.pool import Connection, connection
-from adapters.postgres.records import RECORD_COLUMNS, record_from_row
+from adapters.postgres.records import record_from_row
 from domain.jobs.job import ItemState, Job, JobItem, JobProgress, JobStatus
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from ports.jobs import ItemResult
 
-JOB_COLUMNS = (
-    "id, workspace_id, created_by, status, fields, providers, total, credits_reserved, reservation_id,"
-    " idempotency_key, fingerprint, cancel_requested, credits_spent, final_progress, error, created_at,"
-    " started_at, finished_at"
-)
-ITEM_COLUMNS = "job_id, workspace_id, position, record_id, state, outcome, credits, fields, error, finished_at"
-
-INSERT_JOB = f"""
-INSERT INTO enrichment_jobs ({JOB_COLUMNS})
+INSERT_JOB = """
+INSERT INTO enrichment_jobs
+    (id, workspace_id, created_by, status, fields, providers, total, credits_reserved, reservation_id,
+     idempotency_key, fingerprint, cancel_requested, credits_spent, final_progress, error, created_at,
+     started_at, finished_at)
 VALUES (%(id)s, %(ws)s, %(created_by)s, %(status)s, %(fields)s, %(providers)s, %(total)s, %(credits_reserved)s,
         %(reservation_id)s, %(idempotency_key)s, %(fingerprint)s, %(cancel_requested)s, %(credits_spent)s,
         %(final_progress)s, %(error)s, %(created_at)s, %(started_at)s, %(finished_at)s)
 """
 COPY_ITEMS = "COPY enrichment_job_items (job_id, position, workspace_id, record_id) FROM STDIN"
-SELECT_JOB = f"SELECT {JOB_COLUMNS} FROM enrichment_jobs WHERE workspace_id = %(ws)s AND id = %(id)s"
-SELECT_JOB_FOR_UPDATE = SELECT_JOB + " FOR UPDATE"
-SELECT_JOB_BY_KEY = (
-    f"SELECT {JOB_COLUMNS} FROM enrichment_jobs WHERE workspace_id = %(ws)s AND idempotency_key = %(key)s"
-)
+SELECT_JOB = """
+SELECT id, workspace_id, created_by, status, fields, providers, total, credits_reserved, reservation_id,
+       idempotency_key, fingerprint, cancel_requested, credits_spent, final_progress, error, created_at,
+       started_at, finished_at
+FROM enrichment_jobs WHERE workspace_id = %(ws)s AND id = %(id)s
+"""
+SELECT_JOB_FOR_UPDATE = """
+SELECT id, workspace_id, created_by, status, fields, providers, total, credits_reserved, reservation_id,
+       idempotency_key, fingerprint, cancel_requested, credits_spent, final_progress, error, created_at,
+       started_at, finished_at
+FROM enrichment_jobs WHERE workspace_id = %(ws)s AND id = %(id)s
+FOR UPDATE
+"""
+SELECT_JOB_BY_KEY = """
+SELECT id, workspace_id, created_by, status, fields, providers, total, credits_reserved, reservation_id,
+       idempotency_key, fingerprint, cancel_requested, credits_spent, final_progress, error, created_at,
+       started_at, finished_at
+FROM enrichment_jobs WHERE workspace_id = %(ws)s AND idempotency_key = %(key)s
+"""
 SAVE_JOB = """
 UPDATE enrichment_jobs
 SET status = %(status)s, cancel_requested = %(cancel_requested)s, credits_spent = %(credits_spent)s,
@@ -46,6 +56,14 @@ SET state = 'done', outcome = %(outcome)s, credits = %(credits)s, fields = %(fie
     finished_at = %(finished_at)s
 WHERE job_id = %(job_id)s AND position = %(position)s AND workspace_id = %(ws)s AND state = 'pending'
 """
+# FINISH_ITEM, answering the position of the item it finished.
+FINISH_ITEM_RETURNING_POSITION = """
+UPDATE enrichment_job_items
+SET state = 'done', outcome = %(outcome)s, credits = %(credits)s, fields = %(fields)s, error = %(error)s,
+    finished_at = %(finished_at)s
+WHERE job_id = %(job_id)s AND position = %(position)s AND workspace_id = %(ws)s AND state = 'pending'
+RETURNING position
+"""
 # The job's total and its done items counted by outcome, in one row per outcome
 # (one row with a NULL outcome and no count when nothing is done yet).
 SELECT_PROGRESS = """
@@ -55,33 +73,42 @@ LEFT JOIN enrichment_job_items i ON i.job_id = j.id AND i.state = 'done'
 WHERE j.workspace_id = %(ws)s AND j.id = %(id)s
 GROUP BY j.total, i.outcome
 """
-SELECT_PENDING_ITEMS = f"""
-SELECT {ITEM_COLUMNS} FROM enrichment_job_items
+SELECT_PENDING_ITEMS = """
+SELECT job_id, workspace_id, position, record_id, state, outcome, credits, fields, error, finished_at
+FROM enrichment_job_items
 WHERE job_id = %(job_id)s AND workspace_id = %(ws)s AND state = 'pending'
   AND position >= %(start)s AND position < %(end)s
 ORDER BY position
 """
-_RECORD_COLUMNS_OF_R = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
-_ITEM_COLUMNS_OF_I = ", ".join(f"i.{c.strip()}" for c in ITEM_COLUMNS.split(","))
-# A record deleted, or (never, but checked) in another workspace, joins as NULLs.
-SELECT_RESULTS = f"""
-SELECT {_ITEM_COLUMNS_OF_I}, {_RECORD_COLUMNS_OF_R}
+# An item's columns, then its record's (as records.record_from_row reads them). A record deleted, or (never,
+# but checked) in another workspace, joins as NULLs.
+SELECT_RESULTS = """
+SELECT i.job_id, i.workspace_id, i.position, i.record_id, i.state, i.outcome, i.credits, i.fields, i.error,
+       i.finished_at,
+       r.id, r.workspace_id, r.kind, r.inputs, r.fields, r.provenance, r.status, r.created_at, r.updated_at
 FROM enrichment_job_items i
 LEFT JOIN records r ON r.id = i.record_id AND r.workspace_id = i.workspace_id
 WHERE i.job_id = %(job_id)s AND i.workspace_id = %(ws)s AND i.position > %(after)s
 ORDER BY i.position
 LIMIT %(limit)s
 """
-LIST_JOBS = f"""
-SELECT {JOB_COLUMNS} FROM enrichment_jobs
+LIST_JOBS = """
+SELECT id, workspace_id, created_by, status, fields, providers, total, credits_reserved, reservation_id,
+       idempotency_key, fingerprint, cancel_requested, credits_spent, final_progress, error, created_at,
+       started_at, finished_at
+FROM enrichment_jobs
 WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 """
-SELECT_UNFINISHED = f"""
-SELECT {JOB_COLUMNS} FROM enrichment_jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id LIMIT %(limit)s
+SELECT_UNFINISHED = """
+SELECT id, workspace_id, created_by, status, fields, providers, total, credits_reserved, reservation_id,
+       idempotency_key, fingerprint, cancel_requested, credits_spent, final_progress, error, created_at,
+       started_at, finished_at
+FROM enrichment_jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id LIMIT %(limit)s
 """
-_ITEM_WIDTH = len(ITEM_COLUMNS.split(","))
+# The item's columns in a row of SELECT_RESULTS (the record's follow).
+_ITEM_WIDTH = 10
 
 
 def progress_to_json(progress: JobProgress | None) -> Jsonb | None:
@@ -242,9 +269,7 @@ class PostgresJobRepository:
             return set()
         finished: set[int] = set()
         async with self._conn.cursor() as cursor:
-            await cursor.executemany(
-                FINISH_ITEM + " RETURNING position", [_finish_params(i) for i in items], returning=True
-            )
+            await cursor.executemany(FINISH_ITEM_RETURNING_POSITION, [_finish_params(i) for i in items], returning=True)
             while True:
                 finished.update(row[0] for row in await cursor.fetchall())
                 if not cursor.nextset():

@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 SELECT_APPLIED = "SELECT version, name, checksum FROM schema_migrations ORDER BY version"
 RECORD_APPLIED = "INSERT INTO schema_migrations (version, name, checksum) VALUES (%(v)s, %(n)s, %(c)s)"
+LOCK_MIGRATIONS = "SELECT pg_advisory_lock(%(key)s)"
+UNLOCK_MIGRATIONS = "SELECT pg_advisory_unlock(%(key)s)"
 
 
 class MigrationError(Exception):
@@ -57,7 +59,7 @@ async def migrate(url: str, directory: Path) -> list[Migration]:
     """Apply what is pending and return it. Refuses if an applied file was edited or removed."""
     migrations = discover(directory)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        await conn.execute(LOCK_MIGRATIONS, {"key": ADVISORY_LOCK_KEY})
         try:
             await conn.execute(CREATE_LEDGER)
             applied = {row[0]: row for row in await (await conn.execute(SELECT_APPLIED)).fetchall()}
@@ -71,7 +73,7 @@ async def migrate(url: str, directory: Path) -> list[Migration]:
                     )
             return pending
         finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+            await conn.execute(UNLOCK_MIGRATIONS, {"key": ADVISORY_LOCK_KEY})
 
 
 def _verify(applied: dict[int, tuple[int, str, str]], migrations: list[Migration]) -> None:

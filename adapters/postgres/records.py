@@ -17,19 +17,29 @@ from ports.records import RecordFilter
 
 # Keyset bound for the first page of a newest-first list: after every row.
 
-RECORD_COLUMNS = "id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at"
-INSERT_RECORD = f"""
-INSERT INTO records ({RECORD_COLUMNS}, domain)
+INSERT_RECORD = """
+INSERT INTO records (id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at, domain)
 VALUES (%(id)s, %(workspace_id)s, %(kind)s, %(inputs)s, %(fields)s, %(provenance)s, %(status)s,
         %(created_at)s, %(updated_at)s, %(domain)s)
 """
-SELECT_RECORD = f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = %(id)s"
-SELECT_RECORDS = f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s)"
-SELECT_RECORD_FOR_UPDATE = SELECT_RECORD + " FOR UPDATE"
+SELECT_RECORD = """
+SELECT id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at
+FROM records WHERE workspace_id = %(ws)s AND id = %(id)s
+"""
+SELECT_RECORDS = """
+SELECT id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at
+FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s)
+"""
+SELECT_RECORD_FOR_UPDATE = """
+SELECT id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at
+FROM records WHERE workspace_id = %(ws)s AND id = %(id)s
+FOR UPDATE
+"""
 # In id order, so two transactions locking overlapping sets cannot deadlock.
-LOCK_RECORDS = (
-    f"SELECT {RECORD_COLUMNS} FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s) ORDER BY id FOR UPDATE"
-)
+LOCK_RECORDS = """
+SELECT id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at
+FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s) ORDER BY id FOR UPDATE
+"""
 SAVE_RECORD = """
 UPDATE records
 SET inputs = %(inputs)s, fields = %(fields)s, provenance = %(provenance)s, status = %(status)s,
@@ -39,8 +49,9 @@ WHERE workspace_id = %(ws)s AND id = %(id)s
 DELETE_RECORD = "DELETE FROM records WHERE workspace_id = %(ws)s AND id = %(id)s"
 # A filter left NULL matches every row; with the values bound, the planner drops
 # those conditions and picks the index of the one filter given.
-LIST_RECORDS = f"""
-SELECT {RECORD_COLUMNS} FROM records
+LIST_RECORDS = """
+SELECT id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at
+FROM records
 WHERE workspace_id = %(ws)s
   AND (%(kind)s::text IS NULL OR kind = %(kind)s::text)
   AND (%(status)s::text IS NULL OR status = %(status)s::text)

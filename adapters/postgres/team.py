@@ -15,18 +15,19 @@ from domain.kernel.permissions import Role
 from domain.team.invitations import Invitation
 from domain.workspaces.workspace import Membership, MemberView
 
-MEMBERSHIP_COLUMNS = "workspace_id, user_id, role, created_at"
-
 INSERT_MEMBERSHIP = """
 INSERT INTO memberships (workspace_id, user_id, role, created_at)
 VALUES (%(workspace_id)s, %(user_id)s, %(role)s, %(created_at)s)
 """
 
-SELECT_MEMBERSHIP = f"""
-SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
+SELECT_MEMBERSHIP = """
+SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
 """
 
-SELECT_MEMBERSHIP_FOR_SHARE = SELECT_MEMBERSHIP + " FOR SHARE"
+SELECT_MEMBERSHIP_FOR_SHARE = """
+SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
+FOR SHARE
+"""
 
 COUNT_OWNERS = "SELECT count(*) FROM memberships WHERE workspace_id = %(ws)s AND role = 'owner'"
 
@@ -36,23 +37,30 @@ UPDATE_MEMBERSHIP = "UPDATE memberships SET role = %(role)s WHERE workspace_id =
 
 DELETE_MEMBERSHIP = "DELETE FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
 
-INVITATION_COLUMNS = (
-    "id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at,"
-    " accepted_at, accepted_by, revoked_at"
-)
-
-INSERT_INVITATION = f"""
-INSERT INTO invitations ({INVITATION_COLUMNS})
+INSERT_INVITATION = """
+INSERT INTO invitations
+    (id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at, accepted_at, accepted_by,
+     revoked_at)
 VALUES (%(id)s, %(workspace_id)s, %(email)s, %(role)s, %(token_hash)s, %(invited_by)s, %(created_at)s,
         %(expires_at)s, %(accepted_at)s, %(accepted_by)s, %(revoked_at)s)
 """
 
-SELECT_INVITATION = f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE workspace_id = %(ws)s AND id = %(id)s"
+SELECT_INVITATION = """
+SELECT id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at, accepted_at, accepted_by,
+       revoked_at
+FROM invitations WHERE workspace_id = %(ws)s AND id = %(id)s
+"""
 
-SELECT_INVITATION_BY_TOKEN = f"SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = %(hash)s FOR UPDATE"
+SELECT_INVITATION_BY_TOKEN = """
+SELECT id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at, accepted_at, accepted_by,
+       revoked_at
+FROM invitations WHERE token_hash = %(hash)s FOR UPDATE
+"""
 
-SELECT_OPEN_INVITATION = f"""
-SELECT {INVITATION_COLUMNS} FROM invitations
+SELECT_OPEN_INVITATION = """
+SELECT id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at, accepted_at, accepted_by,
+       revoked_at
+FROM invitations
 WHERE workspace_id = %(ws)s AND email = %(email)s AND accepted_at IS NULL AND revoked_at IS NULL
 """
 
@@ -184,8 +192,10 @@ ORDER BY m.created_at, m.user_id
 LIMIT %(limit)s
 """
 
-LIST_INVITATIONS = f"""
-SELECT {INVITATION_COLUMNS} FROM invitations
+LIST_INVITATIONS = """
+SELECT id, workspace_id, email, role, token_hash, invited_by, created_at, expires_at, accepted_at, accepted_by,
+       revoked_at
+FROM invitations
 WHERE workspace_id = %(ws)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s

@@ -18,22 +18,39 @@ from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.webhooks.webhook import MAX_ERROR_CHARS, Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 from ports.webhooks import DeliveryDetail
 
-WEBHOOK_COLUMNS = (
-    "id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,"
-    " previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,"
-    " active, failure_streak, disabled_reason, created_by, created_at, updated_at"
-)
-INSERT_WEBHOOK = f"""
-INSERT INTO webhook_subscriptions ({WEBHOOK_COLUMNS})
+INSERT_WEBHOOK = """
+INSERT INTO webhook_subscriptions
+    (id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,
+     previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,
+     active, failure_streak, disabled_reason, created_by, created_at, updated_at)
 VALUES (%(id)s, %(ws)s, %(url)s, %(events)s, %(ciphertext)s, %(nonce)s, %(key_version)s,
         %(previous_ciphertext)s, %(previous_nonce)s, %(previous_key_version)s, %(previous_expires_at)s,
         %(active)s, %(failure_streak)s, %(disabled_reason)s, %(created_by)s, %(created_at)s, %(updated_at)s)
 """
 COUNT_WEBHOOKS = "SELECT count(*) FROM webhook_subscriptions WHERE workspace_id = %(ws)s"
-SELECT_WEBHOOK = f"SELECT {WEBHOOK_COLUMNS} FROM webhook_subscriptions WHERE workspace_id = %(ws)s AND id = %(id)s"
-SELECT_WEBHOOK_FOR_UPDATE = SELECT_WEBHOOK + " FOR UPDATE"
+SELECT_WEBHOOK = """
+SELECT id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,
+       previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,
+       active, failure_streak, disabled_reason, created_by, created_at, updated_at
+FROM webhook_subscriptions
+WHERE workspace_id = %(ws)s AND id = %(id)s
+"""
+SELECT_WEBHOOK_FOR_UPDATE = """
+SELECT id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,
+       previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,
+       active, failure_streak, disabled_reason, created_by, created_at, updated_at
+FROM webhook_subscriptions
+WHERE workspace_id = %(ws)s AND id = %(id)s
+FOR UPDATE
+"""
 # Locked in id order: two transactions locking overlapping sets never wait on each other in a circle.
-LOCK_WEBHOOKS = f"SELECT {WEBHOOK_COLUMNS} FROM webhook_subscriptions WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE"
+LOCK_WEBHOOKS = """
+SELECT id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,
+       previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,
+       active, failure_streak, disabled_reason, created_by, created_at, updated_at
+FROM webhook_subscriptions
+WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE
+"""
 SAVE_WEBHOOK = """
 UPDATE webhook_subscriptions
 SET url = %(url)s, events = %(events)s, secret_ciphertext = %(ciphertext)s, secret_nonce = %(nonce)s,
@@ -45,44 +62,52 @@ WHERE workspace_id = %(ws)s AND id = %(id)s
 """
 # Its deliveries go with it (ON DELETE CASCADE).
 DELETE_WEBHOOK = "DELETE FROM webhook_subscriptions WHERE workspace_id = %(ws)s AND id = %(id)s"
-SELECT_SUBSCRIBERS = f"""
-SELECT {WEBHOOK_COLUMNS} FROM webhook_subscriptions
+SELECT_SUBSCRIBERS = """
+SELECT id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,
+       previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,
+       active, failure_streak, disabled_reason, created_by, created_at, updated_at
+FROM webhook_subscriptions
 WHERE active AND workspace_id = ANY(%(ws)s)
 ORDER BY id
 """
-LIST_WEBHOOKS = f"""
-SELECT {WEBHOOK_COLUMNS} FROM webhook_subscriptions
+LIST_WEBHOOKS = """
+SELECT id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,
+       previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,
+       active, failure_streak, disabled_reason, created_by, created_at, updated_at
+FROM webhook_subscriptions
 WHERE workspace_id = %(ws)s AND (created_at, id) > (%(after_ts)s, %(after_id)s)
 ORDER BY created_at, id
 LIMIT %(limit)s
 """
 # A current or a previous secret under another key (a NULL previous one is none). Rows another transaction
 # re-sealed meanwhile are re-checked after the lock and skipped.
-_NOT_UNDER_KEY = "(secret_key_version <> %(key)s OR previous_secret_key_version <> %(key)s)"
-SELECT_NOT_UNDER_KEY_FOR_UPDATE = f"""
-SELECT {WEBHOOK_COLUMNS} FROM webhook_subscriptions
-WHERE {_NOT_UNDER_KEY} AND id > %(after)s
+SELECT_NOT_UNDER_KEY_FOR_UPDATE = """
+SELECT id, workspace_id, url, events, secret_ciphertext, secret_nonce, secret_key_version,
+       previous_secret_ciphertext, previous_secret_nonce, previous_secret_key_version, previous_secret_expires_at,
+       active, failure_streak, disabled_reason, created_by, created_at, updated_at
+FROM webhook_subscriptions
+WHERE (secret_key_version <> %(key)s OR previous_secret_key_version <> %(key)s) AND id > %(after)s
 ORDER BY id
 LIMIT %(limit)s
 FOR UPDATE
 """
-COUNT_NOT_UNDER_KEY = f"SELECT count(*) FROM webhook_subscriptions WHERE {_NOT_UNDER_KEY}"
+COUNT_NOT_UNDER_KEY = """
+SELECT count(*) FROM webhook_subscriptions
+WHERE (secret_key_version <> %(key)s OR previous_secret_key_version <> %(key)s)
+"""
 
-DELIVERY_COLUMNS = (
-    "id, workspace_id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, lease_id,"
-    " last_attempt_at, last_status_code, last_latency_ms, last_response_excerpt, last_error, created_at,"
-    " replayed_at, finished_at"
-)
-INSERT_DELIVERY = f"""
-INSERT INTO webhook_deliveries ({DELIVERY_COLUMNS})
+INSERT_DELIVERY = """
+INSERT INTO webhook_deliveries
+    (id, workspace_id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, lease_id,
+     last_attempt_at, last_status_code, last_latency_ms, last_response_excerpt, last_error, created_at,
+     replayed_at, finished_at)
 VALUES (%(id)s, %(ws)s, %(subscription_id)s, %(event_id)s, %(event_type)s, %(body)s, %(status)s, %(attempts)s,
         %(next_attempt_at)s, %(lease_id)s, %(last_attempt_at)s, %(last_status_code)s, %(last_latency_ms)s,
         %(last_response_excerpt)s, %(last_error)s, %(created_at)s, %(replayed_at)s, %(finished_at)s)
 """
-_DELIVERY_COLUMNS_OF_D = ", ".join(f"d.{c.strip()}" for c in DELIVERY_COLUMNS.split(","))
 # One statement: lock the longest-due pending rows no other transaction holds, lease them, and answer them
 # in the order they were due (a lease moves next_attempt_at, so the old value is kept for the ORDER BY).
-CLAIM_DUE = f"""
+CLAIM_DUE = """
 WITH due AS MATERIALIZED (
     SELECT id, next_attempt_at FROM webhook_deliveries
     WHERE status = 'pending' AND next_attempt_at <= %(now)s
@@ -94,28 +119,48 @@ WITH due AS MATERIALIZED (
     SET lease_id = %(lease_id)s, next_attempt_at = %(lease_until)s
     FROM due
     WHERE d.id = due.id
-    RETURNING due.next_attempt_at AS due_at, {_DELIVERY_COLUMNS_OF_D}
+    RETURNING due.next_attempt_at AS due_at, d.id, d.workspace_id, d.subscription_id, d.event_id, d.event_type,
+              d.body, d.status, d.attempts, d.next_attempt_at, d.lease_id, d.last_attempt_at, d.last_status_code,
+              d.last_latency_ms, d.last_response_excerpt, d.last_error, d.created_at, d.replayed_at, d.finished_at
 )
-SELECT {DELIVERY_COLUMNS} FROM claimed ORDER BY due_at, id
+SELECT id, workspace_id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, lease_id,
+       last_attempt_at, last_status_code, last_latency_ms, last_response_excerpt, last_error, created_at,
+       replayed_at, finished_at
+FROM claimed ORDER BY due_at, id
 """
-# What `save` persists; `finish_attempts` the same, only where the stored row still holds the lease.
-_SET_MUTABLE = """
+# What `save` persists; `finish_attempts` the same SET, only where the stored row still holds the lease.
+SAVE_DELIVERY = """
+UPDATE webhook_deliveries
 SET status = %(status)s, attempts = %(attempts)s, next_attempt_at = %(next_attempt_at)s, lease_id = %(lease_id)s,
     last_attempt_at = %(last_attempt_at)s, last_status_code = %(last_status_code)s,
     last_latency_ms = %(last_latency_ms)s, last_response_excerpt = %(last_response_excerpt)s,
     last_error = %(last_error)s, replayed_at = %(replayed_at)s, finished_at = %(finished_at)s
+WHERE id = %(id)s
 """
-SAVE_DELIVERY = f"UPDATE webhook_deliveries {_SET_MUTABLE} WHERE id = %(id)s"
-FINISH_ATTEMPT = f"""
-UPDATE webhook_deliveries {_SET_MUTABLE}
+FINISH_ATTEMPT = """
+UPDATE webhook_deliveries
+SET status = %(status)s, attempts = %(attempts)s, next_attempt_at = %(next_attempt_at)s, lease_id = %(lease_id)s,
+    last_attempt_at = %(last_attempt_at)s, last_status_code = %(last_status_code)s,
+    last_latency_ms = %(last_latency_ms)s, last_response_excerpt = %(last_response_excerpt)s,
+    last_error = %(last_error)s, replayed_at = %(replayed_at)s, finished_at = %(finished_at)s
 WHERE id = %(id)s AND lease_id = %(held_lease_id)s
 RETURNING id
 """
-SELECT_DELIVERY = f"""
-SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+SELECT_DELIVERY = """
+SELECT id, workspace_id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, lease_id,
+       last_attempt_at, last_status_code, last_latency_ms, last_response_excerpt, last_error, created_at,
+       replayed_at, finished_at
+FROM webhook_deliveries
 WHERE workspace_id = %(ws)s AND subscription_id = %(webhook_id)s AND id = %(id)s
 """
-SELECT_DELIVERY_FOR_UPDATE = SELECT_DELIVERY + " FOR UPDATE"
+SELECT_DELIVERY_FOR_UPDATE = """
+SELECT id, workspace_id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, lease_id,
+       last_attempt_at, last_status_code, last_latency_ms, last_response_excerpt, last_error, created_at,
+       replayed_at, finished_at
+FROM webhook_deliveries
+WHERE workspace_id = %(ws)s AND subscription_id = %(webhook_id)s AND id = %(id)s
+FOR UPDATE
+"""
 # The first statement of a transaction whose reads all see one moment (a delivery and its attempt log).
 ONE_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 DEAD_LETTER_PENDING = """
@@ -123,15 +168,25 @@ UPDATE webhook_deliveries
 SET status = 'dead_lettered', next_attempt_at = NULL, lease_id = NULL, last_error = %(reason)s, finished_at = %(at)s
 WHERE subscription_id = %(webhook_id)s AND status = 'pending'
 """
-_LIST_DELIVERIES = f"""
-SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
+LIST_DELIVERIES = """
+SELECT id, workspace_id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, lease_id,
+       last_attempt_at, last_status_code, last_latency_ms, last_response_excerpt, last_error, created_at,
+       replayed_at, finished_at
+FROM webhook_deliveries
 WHERE workspace_id = %(ws)s AND subscription_id = %(webhook_id)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
-{{status}}
 ORDER BY created_at DESC, id DESC
 LIMIT %(limit)s
 """
-LIST_DELIVERIES = _LIST_DELIVERIES.format(status="")
-LIST_DELIVERIES_OF_STATUS = _LIST_DELIVERIES.format(status="AND status = %(status)s")
+LIST_DELIVERIES_OF_STATUS = """
+SELECT id, workspace_id, subscription_id, event_id, event_type, body, status, attempts, next_attempt_at, lease_id,
+       last_attempt_at, last_status_code, last_latency_ms, last_response_excerpt, last_error, created_at,
+       replayed_at, finished_at
+FROM webhook_deliveries
+WHERE workspace_id = %(ws)s AND subscription_id = %(webhook_id)s AND (created_at, id) < (%(before_ts)s, %(before_id)s)
+AND status = %(status)s
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s
+"""
 
 
 @contextmanager
@@ -223,7 +278,7 @@ def delivery_from_row(row: tuple[Any, ...]) -> Delivery:
 
 
 def _mutable_params(delivery: Delivery) -> dict[str, Any]:
-    """The parameters of _SET_MUTABLE, and the row's id."""
+    """The parameters of SAVE_DELIVERY: the SET it shares with FINISH_ATTEMPT, and the row's id."""
     return {
         "id": delivery.id,
         "status": delivery.status.value,

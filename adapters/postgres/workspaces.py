@@ -14,16 +14,14 @@ from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.kernel.permissions import Role
 from domain.workspaces.workspace import Workspace, WorkspaceView
 
-WORKSPACE_COLUMNS = "id, name, created_by, created_at"
-
 INSERT_WORKSPACE = """
 INSERT INTO workspaces (id, name, created_by, created_at)
 VALUES (%(id)s, %(name)s, %(created_by)s, %(created_at)s)
 """
 
-SELECT_WORKSPACE = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = %(id)s"
+SELECT_WORKSPACE = "SELECT id, name, created_by, created_at FROM workspaces WHERE id = %(id)s"
 
-LOCK_WORKSPACE = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = %(id)s FOR UPDATE"
+LOCK_WORKSPACE = "SELECT id, name, created_by, created_at FROM workspaces WHERE id = %(id)s FOR UPDATE"
 
 RENAME_WORKSPACE = "UPDATE workspaces SET name = %(name)s WHERE id = %(id)s"
 
