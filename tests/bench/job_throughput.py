@@ -39,8 +39,8 @@ from entrypoints.wiring.settings import Settings, env_name
 from tests.api import create_workspace, register
 from tests.conftest import MIGRATIONS, create_database, test_settings
 from tests.fakes.harness import KEYS, running_fakes
-from tests.integration.test_http_enrichment import provider_settings
-from tests.integration.test_http_jobs import finished
+from tests.support.enrichment import provider_settings
+from tests.support.jobs import wait_until_finished
 
 CONCURRENCY = 32
 RECORDS = int(os.environ.get("BENCH_JOB_RECORDS", "4000"))
@@ -118,7 +118,9 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
                 submitted = await api.post(url, json={"records": people, "fields": ["title"]}, headers=owner.headers)
                 assert submitted.status_code == 202, submitted.text
                 # polled slowly: this process also serves the fake Apollo, whose latency must stay L
-                job = await finished(api, owner, workspace, submitted.json()["data"]["id"], within=600, every=1.0)
+                job = await wait_until_finished(
+                    api, owner, workspace, submitted.json()["data"]["id"], within=600, every=1.0
+                )
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)

@@ -21,7 +21,7 @@ import httpx
 from entrypoints.scraper.app import create_scraper_app
 from tests.conftest import test_settings
 from tests.fakes.server import serve
-from tests.integration.test_scraper_service import KEY, site_app
+from tests.support.scraper_site import KEY, site_app
 
 PAGES = int(os.environ.get("BENCH_SCRAPER_PAGES", "120"))
 CONCURRENCY = 8

@@ -12,7 +12,7 @@ from domain.kernel.pagination import PageRequest
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist
 from tests.contract.credential_builders import new_audit_entry, store
-from tests.contract.test_readers import BASE, LIMITS, OFFSETS, all_pages, assert_paged
+from tests.support.paging import BASE, LIMITS, OFFSETS, all_pages, assert_paged
 
 
 async def test_entries_keep_every_field_including_nested_details_and_no_actor(backend: Backend) -> None:

@@ -17,6 +17,7 @@ from adapters.redis.cache import RedisCache
 from adapters.redis.outage import RedisOutage
 from domain.kernel.permissions import Role
 from ports.cache import Cache
+from tests.support.clock import ManualClock
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 
@@ -201,22 +202,14 @@ async def test_after_a_failure_redis_is_left_alone_for_a_while() -> None:
 # --- the in-process cache, on a clock the test moves -------------------------------------------------------------
 
 
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_memory_cache_honours_ttls_to_the_millisecond() -> None:
     clock = ManualClock()
     cache = MemoryCache(monotonic=clock)
     await cache.set("k", b"v", ttl_seconds=300)
 
-    clock.now += 299.999
+    clock.advance(299.999)
     assert await cache.get("k", bytes) == b"v"
-    clock.now += 0.001
+    clock.advance(0.001)
     assert await cache.get("k", bytes) is None
 
 
@@ -226,7 +219,7 @@ async def test_memory_cache_evicts_the_expired_before_the_live() -> None:
     await cache.set("short", b"s", ttl_seconds=1)
     await cache.set("live-1", b"1", ttl_seconds=900)
     await cache.set("live-2", b"2", ttl_seconds=900)
-    clock.now += 5
+    clock.advance(5)
 
     await cache.set("live-3", b"3", ttl_seconds=900)
 

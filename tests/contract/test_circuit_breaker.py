@@ -13,18 +13,11 @@ from adapters.memory.enrichment import MemoryCircuitBreaker
 from adapters.redis.circuit_breaker import RedisCircuitBreaker
 from domain.enrichment.circuit_breaker import BreakerPolicy, Circuit
 from ports.enrichment import CircuitBreaker
+from tests.support.clock import ManualClock
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 POLICY = BreakerPolicy()  # 60 s window in 10 buckets, 10 calls, 50 %, open 30 s, 1 probe
 MakeBreaker = Callable[..., CircuitBreaker]
-
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def unique_provider() -> str:
@@ -100,7 +93,7 @@ async def test_opens_once_both_thresholds_are_crossed(breaker: CircuitBreaker, c
     await record_many(breaker, provider, successes=5, failures=4)
     assert (await breaker.snapshot(provider)).circuit is Circuit.CLOSED
 
-    clock.now += 1
+    clock.advance(1)
     await record_many(breaker, provider, failures=1)  # 10 calls, 50 % failed
 
     view = await breaker.snapshot(provider)
@@ -114,7 +107,7 @@ async def test_refuses_every_call_until_open_seconds_have_passed(breaker: Circui
 
     refused = []
     for _ in range(6):
-        clock.now += 4.99
+        clock.advance(4.99)
         refused.append(await breaker.allow(provider))
     seconds_left = (await breaker.snapshot(provider)).seconds_until_probe
 
@@ -125,7 +118,7 @@ async def test_refuses_every_call_until_open_seconds_have_passed(breaker: Circui
 async def test_half_open_lets_one_probe_through(breaker: CircuitBreaker, clock: ManualClock) -> None:
     provider = unique_provider()
     await open_circuit(breaker, provider)
-    clock.now += POLICY.open_seconds
+    clock.advance(POLICY.open_seconds)
     assert (await breaker.snapshot(provider)).circuit is Circuit.HALF_OPEN
 
     decisions = [await breaker.allow(provider) for _ in range(3)]
@@ -139,7 +132,7 @@ async def test_half_open_allows_as_many_probes_as_the_policy_says(
     breaker = make_breaker(BreakerPolicy(minimum_calls=2, half_open_probes=3))
     provider = unique_provider()
     await record_many(breaker, provider, failures=2)
-    clock.now += POLICY.open_seconds
+    clock.advance(POLICY.open_seconds)
 
     decisions = [await breaker.allow(provider) for _ in range(5)]
 
@@ -149,7 +142,7 @@ async def test_half_open_allows_as_many_probes_as_the_policy_says(
 async def test_a_probe_success_closes_on_an_empty_window(breaker: CircuitBreaker, clock: ManualClock) -> None:
     provider = unique_provider()
     await open_circuit(breaker, provider)
-    clock.now += POLICY.open_seconds
+    clock.advance(POLICY.open_seconds)
     assert await breaker.allow(provider)
 
     await breaker.record(provider, True)
@@ -162,9 +155,9 @@ async def test_a_probe_success_closes_on_an_empty_window(breaker: CircuitBreaker
 async def test_a_probe_failure_opens_again(breaker: CircuitBreaker, clock: ManualClock) -> None:
     provider = unique_provider()
     await open_circuit(breaker, provider)
-    clock.now += POLICY.open_seconds
+    clock.advance(POLICY.open_seconds)
     assert await breaker.allow(provider)
-    clock.now += 2
+    clock.advance(2)
 
     await breaker.record(provider, False)
 
@@ -176,12 +169,12 @@ async def test_a_probe_failure_opens_again(breaker: CircuitBreaker, clock: Manua
 async def test_a_probe_never_answered_gives_its_slot_back(breaker: CircuitBreaker, clock: ManualClock) -> None:
     provider = unique_provider()
     await open_circuit(breaker, provider)
-    clock.now += POLICY.open_seconds
+    clock.advance(POLICY.open_seconds)
     assert await breaker.allow(provider)  # the caller dies without recording
-    clock.now += POLICY.open_seconds - 1
+    clock.advance(POLICY.open_seconds - 1)
     assert not await breaker.allow(provider)
 
-    clock.now += 1
+    clock.advance(1)
 
     assert await breaker.allow(provider)
 
@@ -194,7 +187,7 @@ async def test_results_of_calls_started_before_opening_are_not_counted(
 
     for _ in range(20):
         await breaker.record(provider, True)
-    clock.now += POLICY.open_seconds
+    clock.advance(POLICY.open_seconds)
     await breaker.record(provider, True)  # half-open, but no probe is out
 
     assert (await breaker.snapshot(provider)).circuit is Circuit.HALF_OPEN
@@ -203,9 +196,9 @@ async def test_results_of_calls_started_before_opening_are_not_counted(
 async def test_old_results_leave_the_window(breaker: CircuitBreaker, clock: ManualClock) -> None:
     provider = unique_provider()
     await record_many(breaker, provider, failures=5)
-    clock.now += 50
+    clock.advance(50)
     await record_many(breaker, provider, successes=4)
-    clock.now += 10  # the five failures are one window old
+    clock.advance(10)  # the five failures are one window old
 
     await record_many(breaker, provider, failures=1)
 
@@ -243,7 +236,7 @@ async def test_redis_breakers_share_state_between_instances(redis_url: str, cloc
         await open_circuit(first, provider)
         seen_open = await second.snapshot(provider)
         refused = await second.allow(provider)
-        clock.now += POLICY.open_seconds
+        clock.advance(POLICY.open_seconds)
         probe_first, probe_second = await first.allow(provider), await second.allow(provider)
         await first.record(provider, True)
         closed_for_second = await second.allow(provider)
@@ -297,7 +290,7 @@ async def test_redis_breaker_hands_out_each_probe_slot_once(redis_url: str, cloc
     provider = unique_provider()
     try:
         await breakers[0].record(provider, False)
-        clock.now += policy.open_seconds
+        clock.advance(policy.open_seconds)
         decisions = await asyncio.gather(*(breakers[i % 3].allow(provider) for i in range(30)))
     finally:
         for client in clients:

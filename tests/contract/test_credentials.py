@@ -16,7 +16,7 @@ from domain.kernel.permissions import Role
 from tests.conftest import Backend
 from tests.contract.builders import new_membership, new_user, new_workspace, persist, utc_now
 from tests.contract.credential_builders import new_credential, sealed, store
-from tests.contract.test_readers import BASE, LIMITS, OFFSETS, all_pages, assert_paged
+from tests.support.paging import BASE, LIMITS, OFFSETS, all_pages, assert_paged
 
 
 async def test_add_then_get_scoped_by_workspace(backend: Backend) -> None:

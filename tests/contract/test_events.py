@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from domain.kernel.events import Event, EventType
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
-from tests.contract.test_readers import BASE
+from tests.support.paging import BASE
 
 
 def event(workspace_id: UUID, *, seconds: float, type_: EventType = EventType.RECORD_ENRICHED, **data: Any) -> Event:

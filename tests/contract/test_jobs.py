@@ -19,7 +19,7 @@ from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
 from tests.contract.job_builders import new_job, store_job
 from tests.contract.record_builders import enriched_person, new_record, store_records
-from tests.contract.test_readers import BASE, LIMITS, OFFSETS, all_pages, assert_paged
+from tests.support.paging import BASE, LIMITS, OFFSETS, all_pages, assert_paged
 
 
 def pending(job: Job, position: int, record_id: UUID) -> JobItem:

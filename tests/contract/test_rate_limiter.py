@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.redis.rate_limiter import RedisRateLimiter
 from ports.rate_limit import RateLimiter
+from tests.support.clock import ManualClock
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 
@@ -130,26 +131,18 @@ async def test_redis_limiter_is_shared_between_instances(redis_url: str) -> None
 # --- the in-process limiter, on a clock the test moves ----------------------------------------------------------
 
 
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_memory_limiter_retry_after_is_when_the_oldest_hit_leaves_the_window() -> None:
     clock = ManualClock()
     limiter = MemoryRateLimiter(monotonic=clock)
 
     assert (await limiter.hit("k", limit=2, window_seconds=10)).allowed
-    clock.now += 3
+    clock.advance(3)
     assert (await limiter.hit("k", limit=2, window_seconds=10)).allowed
-    clock.now += 1
+    clock.advance(1)
     refused = await limiter.hit("k", limit=2, window_seconds=10)
-    clock.now += 6  # the first hit is exactly one window old
+    clock.advance(6)  # the first hit is exactly one window old
     reopened = await limiter.hit("k", limit=2, window_seconds=10)
-    clock.now += 2
+    clock.advance(2)
     refused_again = await limiter.hit("k", limit=2, window_seconds=10)
 
     assert (refused.allowed, refused.retry_after_seconds) == (False, 6)
@@ -162,7 +155,7 @@ async def test_memory_limiter_evicts_expired_keys_before_live_ones() -> None:
     limiter = MemoryRateLimiter(monotonic=clock, max_keys=2)
     assert (await limiter.hit("login:email:ann@example.com", limit=1, window_seconds=900)).allowed
     assert (await limiter.hit("burst:203.0.113.7", limit=1, window_seconds=1)).allowed
-    clock.now += 5  # the burst key's window is over; the login key's is not
+    clock.advance(5)  # the burst key's window is over; the login key's is not
 
     assert (await limiter.hit("login:email:bob@example.com", limit=1, window_seconds=900)).allowed
 

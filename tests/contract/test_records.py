@@ -18,7 +18,7 @@ from ports.records import RecordFilter
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
 from tests.contract.record_builders import enriched_company, enriched_person, new_record, store_records
-from tests.contract.test_readers import BASE, LIMITS, OFFSETS, all_pages, assert_paged
+from tests.support.paging import BASE, LIMITS, OFFSETS, all_pages, assert_paged
 
 EVERYTHING = RecordFilter()
 

@@ -30,7 +30,6 @@ from domain.workspaces.workspace import Workspace
 from ports.webhooks import DeliveryDetail
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist, utc_now
-from tests.contract.test_readers import BASE, LIMITS, OFFSETS, all_pages, assert_paged
 from tests.contract.webhook_builders import (
     new_delivery,
     new_ping,
@@ -42,6 +41,7 @@ from tests.contract.webhook_builders import (
     stored,
     stored_attempts,
 )
+from tests.support.paging import BASE, LIMITS, OFFSETS, all_pages, assert_paged
 
 POLICY = WebhookPolicy()
 NO_RETRIES = WebhookPolicy(retry_window_seconds=0.0)  # a failed attempt dead-letters at once

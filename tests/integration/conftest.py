@@ -13,7 +13,7 @@ from entrypoints.http.app import create_app
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
 from tests.fakes.receiver import Receiver, running_receiver
-from tests.integration.test_http_enrichment import on_backend, provider_settings
+from tests.support.enrichment import on_backend, provider_settings
 
 COMPRESSED = {
     "network_allowlist": "127.0.0.1/32",

@@ -13,7 +13,7 @@ from entrypoints.http.app import create_app
 from entrypoints.wiring.container import build_container
 from tests.api import add_member, assert_error, make_team, register
 from tests.conftest import test_settings
-from tests.integration.test_http_enrichment import on_backend
+from tests.support.enrichment import on_backend
 
 API = "/api/v1"
 

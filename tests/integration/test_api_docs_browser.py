@@ -29,7 +29,7 @@ from entrypoints.http.api_docs import ASSET_CACHE, ASSETS, PAGE_CSP, SWAGGER_UI_
 from entrypoints.http.app import create_app
 from tests.conftest import test_settings
 from tests.fakes.server import serve
-from tests.integration.test_http_edge import assert_edge_headers
+from tests.support.edge import assert_edge_headers
 
 CHROMIUM = "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api import Team, assert_error, make_team
-from tests.integration.test_http_credentials import SECRET, create
+from tests.support.credentials import SECRET, create
 
 VALID = {"provider": "apollo", "label": "Main", "secret": SECRET}
 # Secrets in these bodies are unique enough to grep for in the answer.

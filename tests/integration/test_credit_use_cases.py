@@ -7,97 +7,26 @@ of CreateWorkspace, each through a real unit of work and real readers.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.system.ids import Uuid7Generator
-from application.credit.charge_credits import ChargeCredits, ChargeCreditsCommand
-from application.credit.grant_credits import GrantCredits, GrantCreditsCommand
+from application.credit.charge_credits import ChargeCreditsCommand
+from application.credit.grant_credits import GrantCreditsCommand
 from application.credit.release_stale_reservations import (
-    ReleaseStaleReservations,
     ReleaseStaleReservationsCommand,
 )
 from application.workspace.create_workspace import CreateWorkspace, CreateWorkspaceCommand, CreditPolicy
 from domain.credits.ledger import MAX_AMOUNT, CreditAccount, CreditRequest, EntryKind, LedgerEntry, Reservation
-from domain.identity.users import User
 from domain.kernel.errors import Conflict, DomainError, Forbidden, InsufficientCredits, NotFound, ValidationFailed
 from domain.kernel.pagination import PageRequest
 from domain.kernel.permissions import Role
-from domain.workspaces.workspace import Membership
-from ports.credits import CreditReader
 from tests.conftest import Backend
 from tests.contract.builders import new_user, persist
-
-NOW = datetime(2025, 6, 2, 8, 0, 0, 500000, tzinfo=UTC)
-CREATED_AT = NOW - timedelta(hours=4)  # the workspaces are created first; the clock then stands at NOW
-IDS = Uuid7Generator()
-
-
-class FixedClock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
-
-
-@dataclass(slots=True)
-class World:
-    backend: Backend
-    clock: FixedClock
-    owner: User
-    workspace: UUID
-
-    def charge(self) -> ChargeCredits:
-        return ChargeCredits(self.backend.uow(), self.clock, IDS)
-
-    def grant(self) -> GrantCredits:
-        return GrantCredits(self.backend.uow(), self.clock, IDS)
-
-    def sweeper(self, reader: CreditReader | None = None) -> ReleaseStaleReservations:
-        return ReleaseStaleReservations(reader or self.backend.credits, self.backend.uow(), self.clock, IDS)
-
-    async def account(self) -> CreditAccount:
-        return await self.backend.credits.account(self.workspace)
-
-    async def entries(self, kind: EntryKind | None = None) -> list[LedgerEntry]:
-        page = await self.backend.credits.entries(self.workspace, PageRequest(limit=200), kind)
-        return page.items
-
-    async def snapshot(self) -> tuple[CreditAccount, list[LedgerEntry]]:
-        return await self.account(), await self.entries()
-
-    async def post(self, kind: EntryKind, amount: int, key: str, at: datetime, **fields: object) -> LedgerEntry:
-        """What a job does itself, straight through the ledger."""
-        req = CreditRequest(workspace_id=self.workspace, kind=kind, amount=amount, idempotency_key=key, **fields)  # type: ignore[arg-type]
-        async with self.backend.uow() as uow:
-            entry = await uow.credits.post(req, entry_id=IDS.new_id(), at=at)
-            await uow.commit()
-        return entry
-
-    async def join(self, role: Role) -> User:
-        user = new_user()
-        await persist(
-            self.backend, user, Membership(workspace_id=self.workspace, user_id=user.id, role=role, created_at=NOW)
-        )
-        return user
-
-
-async def create_world(backend: Backend, policy: CreditPolicy | None = None) -> World:
-    clock = FixedClock(CREATED_AT)
-    owner = new_user()
-    await persist(backend, owner)
-    create = CreateWorkspace(backend.uow(), clock, IDS, policy or CreditPolicy())
-    view = await create(CreateWorkspaceCommand(actor_id=owner.id, name="Acme"))
-    clock.advance(NOW - CREATED_AT)
-    return World(backend, clock, owner, view.id)
+from tests.support.clock import ManualClock
+from tests.support.credits import CREATED_AT, IDS, NOW, World, create_world
 
 
 def account(world: World, balance: int, reserved: int = 0) -> CreditAccount:
@@ -155,7 +84,7 @@ async def test_the_starter_credits_are_in_the_workspaces_transaction(backend: Ba
     """A starter grant that fails takes the workspace, its membership and its account with it."""
     owner = new_user()
     await persist(backend, owner)
-    create = CreateWorkspace(backend.uow(), FixedClock(), IDS, CreditPolicy(starter_credits=MAX_AMOUNT + 1))
+    create = CreateWorkspace(backend.uow(), ManualClock(NOW), IDS, CreditPolicy(starter_credits=MAX_AMOUNT + 1))
     with pytest.raises(ValidationFailed):
         await create(CreateWorkspaceCommand(actor_id=owner.id, name="Doomed"))
     assert (await backend.workspaces.list_for_member(owner.id, PageRequest())).items == []

@@ -24,6 +24,7 @@ from adapters.browser.robots import ProtegoRobots
 from adapters.net.guarded_http import Fetched, GuardedHttp, SystemResolver
 from domain.kernel.errors import FetchFailed, TargetRefused
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
+from tests.support.clock import ManualClock
 
 UA = "CascadeTest/1.0 (+https://example.invalid/bot)"
 LOOPBACK = NetworkPolicy(parse_allowlist("127.0.0.1/32"))
@@ -587,14 +588,6 @@ async def test_politeness_forgets_idle_hosts() -> None:
 # --- proxies -----------------------------------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 P1, P2, P3 = "http://p1.test:8080", "http://user:pw@p2.test:8080", "http://p3.test:8080"
 
 
@@ -605,13 +598,13 @@ def test_proxies_rotate() -> None:
 
 
 def test_a_failed_proxy_cools_down() -> None:
-    clock = Clock()
+    clock = ManualClock(seconds=0.0)
     proxies = ProxyManager([P1, P2, P3], cooldown_seconds=60, clock=clock)
     proxies.failed(P2)
     assert [proxies.pick("acme.com") for _ in range(4)] == [P1, P3, P1, P3]
-    clock.now = 59
+    clock.advance(59)
     assert P2 not in {proxies.pick("acme.com") for _ in range(3)}
-    clock.now = 60
+    clock.advance(1)  # 60 s after the failure
     assert P2 in {proxies.pick("acme.com") for _ in range(3)}
     proxies.failed(P3)
     proxies.succeeded(P3)  # healthy again at once
@@ -619,7 +612,7 @@ def test_a_failed_proxy_cools_down() -> None:
 
 
 def test_sticky_keeps_a_domain_on_its_proxy_while_healthy() -> None:
-    clock = Clock()
+    clock = ManualClock(seconds=0.0)
     proxies = ProxyManager([P1, P2, P3], sticky=True, clock=clock)
     first = proxies.pick("acme.com")
     other = proxies.pick("globex.com")
@@ -634,16 +627,16 @@ def test_sticky_keeps_a_domain_on_its_proxy_while_healthy() -> None:
 
 
 def test_when_all_proxies_cool_down_the_first_back_is_used() -> None:
-    clock = Clock()
+    clock = ManualClock(seconds=0.0)
     proxies = ProxyManager([P1, P2, P3], cooldown_seconds=60, clock=clock)
     proxies.failed(P1)
-    clock.now = 5
+    clock.advance(5)  # at 5 s
     proxies.failed(P3)
-    clock.now = 10
+    clock.advance(5)  # at 10 s
     proxies.failed(P2)
     assert proxies.healthy() == []
     assert proxies.pick("acme.com") == P1  # its cool-down ends first (at 60)
-    clock.now = 61
+    clock.advance(51)  # at 61 s
     assert proxies.pick("acme.com") == P1  # healthy again: the only one
 
 

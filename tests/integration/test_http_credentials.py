@@ -6,18 +6,11 @@ from typing import Any
 
 import pytest
 
-from tests.api import Account, Team, assert_error, make_team
+from tests.api import Account, assert_error, make_team
+from tests.support.credentials import SECRET, create
 
 API = "/api/v1"
 MASK = "\u2022" * 8
-SECRET = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
-
-
-async def create(api: Any, team: Team, as_: Account | None = None, **body: Any) -> dict[str, Any]:
-    payload = {"provider": "apollo", "label": "Production key", "secret": SECRET, **body}
-    response = await api.post(team.url("/credentials"), json=payload, headers=(as_ or team.admin).headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json()["data"])
 
 
 async def test_create_answers_the_masked_credential_and_never_the_secret(api: Any) -> None:

@@ -24,30 +24,9 @@ from litestar.testing import AsyncTestClient
 from entrypoints.http.app import create_app
 from tests.api import PASSWORD, Account, add_member, create_workspace, register
 from tests.conftest import test_settings
+from tests.support.edge import assert_edge_headers
 
-SECURITY_HEADERS = {
-    "strict-transport-security": re.compile(r"^max-age=\d{7,}(; includeSubDomains)?(; preload)?$"),
-    "x-content-type-options": re.compile(r"^nosniff$"),
-    "x-frame-options": re.compile(r"^DENY$"),
-    "referrer-policy": re.compile(r"^(no-referrer|strict-origin-when-cross-origin|same-origin)$"),
-    "permissions-policy": re.compile(r".+"),
-}
-GENERATED_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
-
-
-def assert_edge_headers(response: Any) -> str:
-    for name, pattern in SECURITY_HEADERS.items():
-        assert name in response.headers, f"{name} missing on a {response.status_code}"
-        assert pattern.match(response.headers[name]), f"{name}: {response.headers[name]!r}"
-    assert response.headers.get_list("x-request-id") == [response.headers["x-request-id"]], "one request id"
-    request_id = str(response.headers["x-request-id"])
-    assert GENERATED_ID.match(request_id)
-    if response.headers.get("content-type", "").startswith("application/json") and response.content:
-        body = response.json()
-        if isinstance(body, dict) and "meta" in body:
-            assert body["meta"]["requestId"] == request_id
-    return request_id
 
 
 # --- a tiny JSON-schema check, enough for the documents Litestar writes ----------

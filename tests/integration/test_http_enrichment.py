@@ -11,38 +11,16 @@ from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import create_app
 from ports.enrichment import AttemptReader
-from tests.api import Account, add_member, assert_error, create_workspace, register
+from tests.api import add_member, assert_error, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
+from tests.support.enrichment import balance, enrich, on_backend, provider_settings
 
 
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[FakeProviders]:
     with running_fakes(slow_seconds=3) as running:
         yield running
-
-
-def provider_settings(fakes: FakeProviders, **platform_keys: str) -> dict[str, Any]:
-    return {
-        "provider_apollo_base_url": fakes.apollo,
-        "provider_hunter_base_url": fakes.hunter,
-        "provider_clearbit_person_base_url": fakes.clearbit,
-        "provider_clearbit_company_base_url": fakes.clearbit,
-        "provider_timeout_seconds": 2,
-        **{f"provider_{name}_api_key": key for name, key in platform_keys.items()},
-    }
-
-
-def on_backend(request: pytest.FixtureRequest, extra: dict[str, Any]) -> dict[str, Any]:
-    """`extra` settings on the memory profile, or on clean PostgreSQL + Redis (by the fixture's param)."""
-    if request.param == "postgres":
-        request.getfixturevalue("clean_pool")
-        extra |= {
-            "profile": "local",
-            "database_url": request.getfixturevalue("migrated_url"),
-            "redis_url": request.getfixturevalue("clean_redis"),
-        }
-    return extra
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -56,17 +34,6 @@ def enrich_settings(request: pytest.FixtureRequest, fakes: FakeProviders) -> dic
 async def enrich_api(enrich_settings: dict[str, Any]) -> AsyncIterator[AsyncTestClient[Any]]:
     async with AsyncTestClient(app=create_app(test_settings(**enrich_settings))) as client:
         yield client
-
-
-async def enrich(client: Any, owner: Account, workspace: str, body: dict[str, Any], **headers: str) -> Any:
-    return await client.post(
-        f"/api/v1/workspaces/{workspace}/enrichment/enrich", json=body, headers={**owner.headers, **headers}
-    )
-
-
-async def balance(client: Any, owner: Account, workspace: str) -> int:
-    response = await client.get(f"/api/v1/workspaces/{workspace}/credits", headers=owner.headers)
-    return int(response.json()["data"]["available"])
 
 
 MAYA = {"kind": "person", "inputs": {"email": "maya.chen@northwind.io"}}

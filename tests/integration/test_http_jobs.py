@@ -14,10 +14,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import create_app
-from tests.api import Account, add_member, assert_error, create_workspace, register
+from tests.api import add_member, assert_error, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
-from tests.integration.test_http_enrichment import balance, on_backend, provider_settings
+from tests.support.enrichment import balance, on_backend, provider_settings
+from tests.support.jobs import crowd, results, submit, wait_until_finished
 
 ALL_KEYS = {"apollo": KEYS["apollo"], "hunter": KEYS["hunter"], "clearbit": KEYS["clearbit"]}
 
@@ -39,44 +40,6 @@ async def jobs_api(job_settings: dict[str, Any]) -> AsyncIterator[AsyncTestClien
         yield client
 
 
-def crowd(count: int, prefix: str = "p") -> list[dict[str, Any]]:
-    return [{"kind": "person", "inputs": {"email": f"{prefix}{i}@crowd.example"}} for i in range(count)]
-
-
-async def submit(client: Any, owner: Account, workspace: str, body: dict[str, Any], **headers: str) -> Any:
-    return await client.post(
-        f"/api/v1/workspaces/{workspace}/enrichment/jobs", json=body, headers={**owner.headers, **headers}
-    )
-
-
-async def finished(
-    client: Any, owner: Account, workspace: str, job_id: str, within: float = 30, every: float = 0.05
-) -> dict[str, Any]:
-    url = f"/api/v1/workspaces/{workspace}/enrichment/jobs/{job_id}"
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        job = (await client.get(url, headers=owner.headers)).json()["data"]
-        if job["status"] not in ("queued", "running"):
-            return dict(job)
-        assert asyncio.get_running_loop().time() < deadline, f"the job did not finish: {job}"
-        await asyncio.sleep(every)
-
-
-async def results(client: Any, owner: Account, workspace: str, job_id: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
-        page = await client.get(
-            f"/api/v1/workspaces/{workspace}/enrichment/jobs/{job_id}/records", params=params, headers=owner.headers
-        )
-        assert page.status_code == 200, page.text
-        rows += page.json()["data"]
-        cursor = page.json()["meta"]["nextCursor"]
-        if cursor is None:
-            return rows
-
-
 async def test_a_job_enriches_every_record_and_charges_exactly_what_it_found(jobs_api: Any) -> None:
     owner = await register(jobs_api)
     workspace = await create_workspace(jobs_api, owner)
@@ -90,7 +53,7 @@ async def test_a_job_enriches_every_record_and_charges_exactly_what_it_found(job
     # Per person: every provider that could supply title or firstName, once (apollo 1 + hunter 1 + clearbit 2).
     assert job["creditsReserved"] == 21 * 4
 
-    done = await finished(jobs_api, owner, workspace, job["id"])
+    done = await wait_until_finished(jobs_api, owner, workspace, job["id"])
     assert done["status"] == "completed", done
     assert done["progress"] == {"total": 21, "done": 21, "pending": 0, "enriched": 21, "partial": 0,
                                 "notFound": 0, "failed": 0}  # fmt: skip
@@ -122,7 +85,7 @@ async def test_a_job_over_existing_records_and_an_idempotent_retry(jobs_api: Any
     other = await submit(jobs_api, owner, workspace, {**body, "fields": ["email"]}, **{"Idempotency-Key": "nightly-1"})
     assert_error(other, 409, "CONFLICT")
 
-    done = await finished(jobs_api, owner, workspace, first.json()["data"]["id"])
+    done = await wait_until_finished(jobs_api, owner, workspace, first.json()["data"]["id"])
     assert done["status"] == "completed"
     listed = await jobs_api.get(f"/api/v1/workspaces/{workspace}/enrichment/jobs", headers=owner.headers)
     assert [j["id"] for j in listed.json()["data"]] == [done["id"]], "one job, not two"
@@ -142,7 +105,7 @@ async def test_mixed_outcomes_make_a_partially_completed_job(jobs_api: Any) -> N
     ]
     before = await balance(jobs_api, owner, workspace)
     response = await submit(jobs_api, owner, workspace, {"records": records, "fields": ["title", "industry"]})
-    done = await finished(jobs_api, owner, workspace, response.json()["data"]["id"])
+    done = await wait_until_finished(jobs_api, owner, workspace, response.json()["data"]["id"])
     assert done["status"] == "partially_completed"
     progress = done["progress"]
     assert (progress["enriched"], progress["notFound"], progress["failed"]) == (2, 1, 1)
@@ -222,7 +185,7 @@ async def test_cancel_stops_provider_calls_and_releases_the_rest(jobs_api: Any, 
     cancel = await jobs_api.post(f"{url}/cancel", headers=owner.headers)
     assert cancel.status_code == 202, cancel.text
     assert cancel.json()["data"]["cancelRequested"] is True
-    done = await finished(jobs_api, owner, workspace, job["id"])
+    done = await wait_until_finished(jobs_api, owner, workspace, job["id"])
     assert done["status"] == "cancelled"
     assert done["progress"]["done"] < 201, "records after the cancel were never enriched"
     assert await balance(jobs_api, owner, workspace) == before - done["creditsSpent"], "nothing stays reserved"
@@ -235,7 +198,7 @@ async def test_cancelling_a_finished_job_is_a_conflict(jobs_api: Any) -> None:
     owner = await register(jobs_api)
     workspace = await create_workspace(jobs_api, owner)
     job = (await submit(jobs_api, owner, workspace, {"records": crowd(2), "fields": ["title"]})).json()["data"]
-    await finished(jobs_api, owner, workspace, job["id"])
+    await wait_until_finished(jobs_api, owner, workspace, job["id"])
     cancel = await jobs_api.post(
         f"/api/v1/workspaces/{workspace}/enrichment/jobs/{job['id']}/cancel", headers=owner.headers
     )
@@ -278,7 +241,7 @@ async def test_another_workspace_cannot_see_stream_or_cancel_a_job(jobs_api: Any
     assert_error(
         await jobs_api.post(f"/api/v1/workspaces/{theirs}/enrichment/jobs/{job['id']}/cancel",
                             headers=stranger.headers), 404, "NOT_FOUND")  # fmt: skip
-    done = await finished(jobs_api, owner, workspace, job["id"])
+    done = await wait_until_finished(jobs_api, owner, workspace, job["id"])
     assert done["status"] == "completed"
 
 
@@ -310,7 +273,7 @@ async def test_a_job_left_running_by_a_stopped_api_is_finished_when_it_starts_ag
             stopped = (await second.get(url, headers=owner.headers)).json()["data"]
             assert stopped["status"] == "running"
             assert 20 <= stopped["progress"]["done"] < 150
-            done = await finished(second, owner, workspace, job_id)
+            done = await wait_until_finished(second, owner, workspace, job_id)
             assert done["status"] == "completed"
             assert done["progress"]["enriched"] == 150
             assert done["creditsSpent"] == 150, "every record paid once, the resumed ones too"

@@ -15,7 +15,7 @@ from adapters.telemetry.logging import configure_logging
 from entrypoints.http.app import create_app
 from tests.api import PASSWORD, assert_error, create_workspace, make_team, register
 from tests.conftest import test_settings
-from tests.integration.test_http_enrichment import on_backend
+from tests.support.enrichment import on_backend
 
 API = "/api/v1"
 ROOMY = 1_000  # the budgets a test does not look at

@@ -6,23 +6,11 @@ from typing import Any
 
 import pytest
 
-from tests.api import Account, Team, assert_error, make_team
+from tests.api import Account, assert_error, make_team
+from tests.support.records import create, listed
 
 API = "/api/v1"
 KEYS = {"id", "kind", "inputs", "fields", "provenance", "status", "createdAt", "updatedAt"}
-
-
-async def create(api: Any, team: Team, as_: Account | None = None, **body: Any) -> dict[str, Any]:
-    payload = {"kind": "person", "inputs": {"email": "ann@acme.com"}, **body}
-    response = await api.post(team.url("/records"), json=payload, headers=(as_ or team.member).headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json()["data"])
-
-
-async def listed(api: Any, team: Team, **params: Any) -> list[dict[str, Any]]:
-    response = await api.get(team.url("/records"), params={"limit": 200, **params}, headers=team.viewer.headers)
-    assert response.status_code == 200, response.text
-    return list(response.json()["data"])
 
 
 async def test_create_normalizes_the_inputs_and_answers_the_new_record(api: Any) -> None:

@@ -23,7 +23,7 @@ from entrypoints.http.app import create_app
 from tests.api import Account, Team, assert_error, make_team, register
 from tests.conftest import test_settings
 from tests.fakes.receiver import Receiver, running_receiver
-from tests.integration.test_http_enrichment import on_backend
+from tests.support.enrichment import on_backend
 
 LOOPBACK = {"network_allowlist": "127.0.0.1/32"}
 QUIET = {**LOOPBACK, "webhook_poll_seconds": 60.0}  # the background dispatcher idles once started

@@ -25,7 +25,7 @@ from litestar.testing import AsyncTestClient
 from entrypoints.http.app import create_app
 from tests.api import Account, add_member, assert_error, create_workspace, register
 from tests.conftest import test_settings
-from tests.integration.test_http_enrichment import on_backend
+from tests.support.enrichment import on_backend
 
 API = "/api/v1"
 # Nothing listens there: a ping fails at once. Subscribed only to job.cancelled, which no tenant's job emits, so

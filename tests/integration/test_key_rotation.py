@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.crypto.aes_gcm_box import AesGcmSecretBox
-from adapters.crypto.keyring import parse_keyring
 from adapters.postgres.credentials import PostgresCredentialReader
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
@@ -43,17 +41,9 @@ from tests.conftest import MIGRATIONS, Backend, create_database
 from tests.contract.builders import new_membership, new_user, new_workspace, persist
 from tests.contract.credential_builders import new_credential, store
 from tests.contract.webhook_builders import new_webhook, sealed_secret
+from tests.support.keyring import box, ring
 
 CASCADE = Path(sys.executable).parent / "cascade"
-KEYS = {name: base64.b64encode(os.urandom(32)).decode() for name in ("v1", "v2", "v3")}
-
-
-def ring(*names: str) -> str:
-    return ",".join(f"{name}:{KEYS[name]}" for name in names)
-
-
-def box(*names: str) -> AesGcmSecretBox:
-    return AesGcmSecretBox(parse_keyring(ring(*names)))
 
 
 @dataclass(slots=True)

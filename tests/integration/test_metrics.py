@@ -32,10 +32,10 @@ from entrypoints.worker.metrics_server import serve_metrics
 from tests.api import Account, create_workspace, register
 from tests.conftest import Backend, test_settings
 from tests.fakes.receiver import Receiver
-from tests.integration.test_credit_use_cases import IDS, create_world
-from tests.integration.test_http_jobs import crowd, finished, submit
-from tests.integration.test_temporal_jobs import worker_process
-from tests.integration.test_webhook_delivery import subscribe
+from tests.support.credits import IDS, create_world
+from tests.support.jobs import crowd, submit, wait_until_finished
+from tests.support.temporal import worker_process
+from tests.support.webhooks import subscribe
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 UUID_LIKE = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
@@ -134,7 +134,7 @@ async def test_a_job_a_grant_and_a_webhook_move_their_series_by_what_happened(
         )
         assert response.status_code == 201, response.text
     job = (await submit(api, owner, workspace, {"records": crowd(5, prefix="m"), "fields": ["title"]})).json()["data"]
-    done = await finished(api, owner, workspace, job["id"])
+    done = await wait_until_finished(api, owner, workspace, job["id"])
     assert done["status"] == "completed", done
     await receiver.wait_for(1)
 
@@ -165,7 +165,7 @@ async def test_a_job_a_grant_and_a_webhook_move_their_series_by_what_happened(
 
     # The same people again: the cache answers, no provider is called.
     again = (await submit(api, owner, workspace, {"records": crowd(5, prefix="m"), "fields": ["title"]})).json()
-    await finished(api, owner, workspace, again["data"]["id"])
+    await wait_until_finished(api, owner, workspace, again["data"]["id"])
     later = await scrape(api)
     assert delta(after, later, "cascade_lookup_cache_lookups_total", provider="apollo", result="hit") == 5
     assert delta(after, later, "cascade_provider_attempts_total", provider="apollo", outcome="hit") == 0
@@ -186,7 +186,7 @@ async def test_failed_and_dead_lettered_deliveries_are_counted(hooks_api: Any, r
     before = await scrape(api)
     receiver.answer(503)
     job = (await submit(api, owner, workspace, {"records": crowd(1, prefix="dl"), "fields": ["title"]})).json()
-    await finished(api, owner, workspace, job["data"]["id"])
+    await wait_until_finished(api, owner, workspace, job["data"]["id"])
 
     async def dead() -> Series | None:
         now = await scrape(api)

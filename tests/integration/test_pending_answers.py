@@ -22,9 +22,9 @@ from ports.enrichment import AttemptReader
 from tests.api import create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders
-from tests.integration.test_http_enrichment import balance, enrich, on_backend, provider_settings
-from tests.integration.test_http_jobs import crowd, finished, results, submit
-from tests.integration.test_temporal_jobs import in_process_worker
+from tests.support.enrichment import balance, enrich, on_backend, provider_settings
+from tests.support.jobs import crowd, results, submit, wait_until_finished
+from tests.support.temporal import in_process_worker
 
 # The attempts kept for a person Clearbit and Hunter each answer "pending" once: every ask, the final answers paid.
 PENDING_ONCE_ATTEMPTS = [
@@ -174,7 +174,7 @@ async def test_a_job_asks_pending_lookups_again_charges_once_and_caches(api: Any
     records = [queued("pending1", "queued-in-a-job"), *crowd(3, prefix="beside")]
     job = (await submit(api, owner, workspace, {"records": records, "fields": ["title", "emailStatus"]})).json()
 
-    done = await finished(api, owner, workspace, job["data"]["id"])
+    done = await wait_until_finished(api, owner, workspace, job["data"]["id"])
 
     assert done["status"] == "completed", done
     assert done["progress"]["enriched"] == 4
@@ -190,7 +190,7 @@ async def test_a_job_asks_pending_lookups_again_charges_once_and_caches(api: Any
     assert await balance(api, owner, workspace) == before - 6
 
     repeat = await submit(api, owner, workspace, {"records": records[:1], "fields": ["title", "emailStatus"]})
-    again = await finished(api, owner, workspace, repeat.json()["data"]["id"])
+    again = await wait_until_finished(api, owner, workspace, repeat.json()["data"]["id"])
     assert again["progress"]["enriched"] == 1
     assert again["creditsSpent"] == 0, "the final answers were cached"
     [row] = await results(api, owner, workspace, again["id"])
@@ -207,7 +207,9 @@ async def test_a_job_lookup_pending_past_the_deadline_is_not_found_and_costs_not
     before = await balance(api, owner, workspace)
     body = {"records": [queued("pending999", "stuck-in-a-job")], "fields": ["title"], "providers": ["clearbit"]}
 
-    done = await finished(api, owner, workspace, (await submit(api, owner, workspace, body)).json()["data"]["id"])
+    done = await wait_until_finished(
+        api, owner, workspace, (await submit(api, owner, workspace, body)).json()["data"]["id"]
+    )
 
     assert done["status"] == "completed", "a provider that kept working on it answered: not found, not failed"
     assert done["progress"]["notFound"] == 1
@@ -253,7 +255,7 @@ async def test_a_record_waiting_to_ask_again_frees_its_slot_and_a_cancel_ends_th
     assert seen["status"] == "running", "the waiting record is not done"
 
     assert (await api.post(f"{url}/cancel", headers=owner.headers)).status_code == 202
-    done = await finished(api, owner, workspace, job["id"], within=10)
+    done = await wait_until_finished(api, owner, workspace, job["id"], within=10)
 
     assert done["status"] == "cancelled"
     assert done["progress"]["done"] == 6, "the waiting record was saved as it stood"
@@ -288,7 +290,7 @@ async def test_a_job_on_temporal_asks_pending_lookups_again(temporal_settings: S
         records = [queued("pending1", "queued-on-temporal"), *crowd(3, prefix="temporal")]
         job = (await submit(api, owner, workspace, {"records": records, "fields": ["title", "emailStatus"]})).json()
         async with in_process_worker(temporal_settings):
-            done = await finished(api, owner, workspace, job["data"]["id"], within=60)
+            done = await wait_until_finished(api, owner, workspace, job["data"]["id"], within=60)
 
         assert done["status"] == "completed", done
         assert done["progress"]["enriched"] == 4

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api import assert_error, make_team
-from tests.integration.test_http_records import create, listed
+from tests.support.records import create, listed
 
 PERSON = {"kind": "person", "inputs": {"email": "ann@acme.com"}}
 CREATE_CASES: dict[str, tuple[Any, str]] = {

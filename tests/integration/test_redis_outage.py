@@ -24,8 +24,8 @@ from tests.api import Account, add_member, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, running_fakes
 from tests.fakes.server import serve
-from tests.integration.test_http_enrichment import provider_settings
 from tests.services import ThrowawayRedis
+from tests.support.enrichment import provider_settings
 
 API = "/api/v1"
 READS = 30  # per user and minute: the hammering user spends it, no one else comes close

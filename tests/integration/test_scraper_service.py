@@ -15,41 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import Litestar, Request, get, post
-from litestar.response import Redirect
-from litestar.static_files import create_static_files_router
 from litestar.testing import AsyncTestClient
 
 from adapters.telemetry.logging import configure_logging
 from application.scrape.scrape_site import ROBOTS_SAY_NO
 from domain.kernel.signatures import verify
 from entrypoints.scraper.app import create_scraper_app
-from entrypoints.wiring.settings import PROJECT_ROOT, Settings
+from entrypoints.wiring.settings import Settings
 from tests.api import assert_error
 from tests.conftest import test_settings
 from tests.fakes.server import serve
+from tests.support.scraper_site import KEY, site_app
 
-SITE = PROJECT_ROOT / "tests" / "fixtures" / "sites" / "acme"
-KEY = "scraper-test-service-key-0123456789"
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-
-
-def site_app(received: list[tuple[dict[str, str], bytes]]) -> Litestar:
-    @get("/go/metadata")
-    async def to_metadata() -> Redirect:
-        return Redirect("http://169.254.169.254/latest/meta-data/")
-
-    @get("/go/about")
-    async def to_about() -> Redirect:
-        return Redirect("/about.html")
-
-    @post("/callback", status_code=204)
-    async def callback(request: Request[Any, Any, Any]) -> None:
-        received.append((dict(request.headers), await request.body()))
-
-    static = create_static_files_router(path="/", directories=[SITE], html_mode=True)
-    return Litestar(route_handlers=[to_metadata, to_about, callback, static])
 
 
 @pytest.fixture(scope="module")

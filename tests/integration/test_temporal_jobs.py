@@ -7,13 +7,10 @@ QUALITY.md R2) runs the workflow and its activities.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
@@ -22,21 +19,16 @@ import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
 from temporalio.client import Client
-from temporalio.worker import Worker
 
-from adapters.telemetry.tracing import temporal_interceptors
 from adapters.temporal.orchestrator import workflow_id
-from application.job.job_runner import JobRunner
 from entrypoints.http.app import create_app
-from entrypoints.wiring.container import build_container
-from entrypoints.wiring.settings import Settings, env_name
-from entrypoints.worker.activities import JobActivities
-from entrypoints.worker.workflows import EnrichmentJobWorkflow
+from entrypoints.wiring.settings import Settings
 from tests.api import Account, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
-from tests.integration.test_http_enrichment import balance, provider_settings
-from tests.integration.test_http_jobs import crowd, finished, results, submit
+from tests.support.enrichment import balance, provider_settings
+from tests.support.jobs import crowd, results, submit, wait_until_finished
+from tests.support.temporal import in_process_worker, worker_process
 
 
 @pytest.fixture(scope="module")
@@ -64,25 +56,6 @@ def temporal_settings(
     )
 
 
-@asynccontextmanager
-async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
-    container = build_container(settings)
-    try:
-        runner = await container.get(JobRunner)
-        activities = JobActivities(runner, heartbeat_timeout_seconds=2, batch_attempts=5)
-        # as `cascade worker` builds it: with tracing on, the client's interceptor is inherited by the worker
-        client = await Client.connect(settings.temporal_address, interceptors=temporal_interceptors())
-        async with Worker(
-            client,
-            task_queue=settings.temporal_task_queue,
-            workflows=[EnrichmentJobWorkflow],
-            activities=activities.all(),
-        ):
-            yield
-    finally:
-        await container.close()
-
-
 @pytest.fixture
 async def api(temporal_settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
     async with AsyncTestClient(app=create_app(temporal_settings)) as client:
@@ -98,7 +71,7 @@ async def test_a_job_runs_on_temporal_end_to_end(api: Any, temporal_settings: Se
     job = response.json()["data"]
     assert job["status"] == "queued", "no worker yet: the job waits in Temporal's queue"
     async with in_process_worker(temporal_settings):
-        done = await finished(api, owner, workspace, job["id"], within=60)
+        done = await wait_until_finished(api, owner, workspace, job["id"], within=60)
     assert done["status"] == "completed", done
     assert done["progress"]["enriched"] == 260
     assert done["creditsSpent"] == 260
@@ -116,7 +89,7 @@ async def test_a_job_cancelled_on_temporal_stops_and_releases(api: Any, temporal
         url = f"/api/v1/workspaces/{workspace}/enrichment/jobs/{job['id']}"
         await done_at_least(api, url, owner, 50)
         assert (await api.post(f"{url}/cancel", headers=owner.headers)).status_code == 202
-        done = await finished(api, owner, workspace, job["id"], within=30)
+        done = await wait_until_finished(api, owner, workspace, job["id"], within=30)
     assert done["status"] == "cancelled"
     assert 50 <= done["progress"]["done"] < 1000
     assert await balance(api, owner, workspace) == before - done["creditsSpent"]
@@ -133,15 +106,6 @@ async def done_at_least(
         assert alive is None or alive.poll() is None, "the worker died on its own"
         await asyncio.sleep(0.05)
     raise AssertionError(f"the job never did {count} records")
-
-
-def worker_process(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    for name in settings.__struct_fields__:
-        value = getattr(settings, name)
-        env[env_name(name)] = str(value)
-    env[env_name("log_level")] = "WARNING"
-    return subprocess.Popen([sys.executable, "-m", "entrypoints.cli.main", "worker"], env=env)
 
 
 async def charges_by_record(database_url: str, workspace: str, job_id: str) -> dict[str, int]:
@@ -183,7 +147,7 @@ async def test_r2_a_worker_killed_mid_job_is_replaced_and_every_record_is_charge
 
     second = worker_process(temporal_settings)
     try:
-        final = await finished(api, owner, workspace, job_id, within=90)
+        final = await wait_until_finished(api, owner, workspace, job_id, within=90)
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(20)
@@ -203,7 +167,7 @@ async def test_a_long_job_continues_as_new_and_still_finishes_once(api: Any, tem
     workspace = await create_workspace(api, owner)
     job = (await submit(api, owner, workspace, {"records": crowd(45, prefix="long"), "fields": ["title"]})).json()
     async with in_process_worker(settings):
-        done = await finished(api, owner, workspace, job["data"]["id"], within=90)
+        done = await wait_until_finished(api, owner, workspace, job["data"]["id"], within=90)
     assert done["status"] == "completed"
     assert done["creditsSpent"] == 45
     client = await Client.connect(settings.temporal_address)

@@ -30,9 +30,9 @@ from entrypoints.wiring.settings import Settings
 from tests.api import PASSWORD, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
-from tests.integration.test_http_enrichment import provider_settings
-from tests.integration.test_http_jobs import crowd, finished, submit
-from tests.integration.test_temporal_jobs import in_process_worker
+from tests.support.enrichment import provider_settings
+from tests.support.jobs import crowd, submit, wait_until_finished
+from tests.support.temporal import in_process_worker
 
 SCRAPER_KEY = "tracing-test-service-key-0123456789"
 
@@ -201,7 +201,7 @@ async def test_a_job_is_one_trace_from_the_request_to_each_provider_call(
         workspace = await create_workspace(api, owner)
         response = await submit(api, owner, workspace, {"records": crowd(3, prefix="traced"), "fields": ["title"]})
         assert response.status_code == 202, response.text
-        done = await finished(api, owner, workspace, response.json()["data"]["id"], within=60)
+        done = await wait_until_finished(api, owner, workspace, response.json()["data"]["id"], within=60)
         assert done["status"] == "completed", done
 
     request = server_span(spans, "POST /api/v1/workspaces/{workspace_id}/enrichment/jobs")

@@ -9,40 +9,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import re
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import create_app
-from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.api import Account, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.receiver import Receiver
-from tests.integration.test_http_enrichment import balance, enrich
-from tests.integration.test_http_jobs import crowd, finished, submit
-
-
-def readme_verifier() -> Any:
-    """The `verify_cascade_signature` of the README, exactly as users copy it."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split("### Verifying a delivery", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert code is not None, "the README shows the verifier"
-    namespace: dict[str, Any] = {}
-    exec(compile(code[1], str(Path("README.md")), "exec"), namespace)  # noqa: S102 - our own README
-    return namespace["verify_cascade_signature"]
-
-
-async def subscribe(api: Any, owner: Account, workspace: str, url: str, events: list[str]) -> dict[str, Any]:
-    response = await api.post(
-        f"/api/v1/workspaces/{workspace}/webhooks", json={"url": url, "events": events}, headers=owner.headers
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json()["data"])
+from tests.support.enrichment import balance, enrich
+from tests.support.jobs import crowd, submit, wait_until_finished
+from tests.support.webhooks import readme_verifier, subscribe
 
 
 async def deliveries(api: Any, owner: Account, workspace: str, hook: str, status: str | None = None) -> list[Any]:
@@ -67,7 +46,7 @@ async def until(check: Any, *, within: float = 15.0) -> Any:
 async def run_job(api: Any, owner: Account, workspace: str, count: int, prefix: str) -> dict[str, Any]:
     body = {"records": crowd(count, prefix=prefix), "fields": ["title"]}
     job = (await submit(api, owner, workspace, body)).json()["data"]
-    return await finished(api, owner, workspace, job["id"])
+    return await wait_until_finished(api, owner, workspace, job["id"])
 
 
 async def test_every_event_of_a_job_arrives_signed_once_per_subscriber(hooks_api: Any, receiver: Receiver) -> None:
@@ -270,7 +249,7 @@ async def test_credits_low_fires_once_when_available_credits_fall_below_the_thre
     assert body["type"] == "credits.low"
     assert body["data"]["threshold"] == 50
     assert body["data"]["available"] == 40
-    await finished(hooks_api, owner, workspace, job.json()["data"]["id"])
+    await wait_until_finished(hooks_api, owner, workspace, job.json()["data"]["id"])
     await asyncio.sleep(0.3)
     assert len(receiver.snapshot()) == 1, "once per fall"
 

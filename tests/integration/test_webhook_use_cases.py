@@ -15,7 +15,7 @@ from domain.webhooks.webhook import AttemptOutcome, DeliveryStatus, WebhookPolic
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist
 from tests.contract.webhook_builders import new_delivery, new_webhook, store_deliveries, store_webhooks
-from tests.integration.test_key_rotation import box
+from tests.support.keyring import box
 
 
 class CountingSender:

@@ -29,7 +29,7 @@ from entrypoints.wiring.settings import Settings
 from tests.api import create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.receiver import Receiver, running_receiver
-from tests.integration.test_temporal_jobs import worker_process
+from tests.support.temporal import worker_process
 
 EVENTS = 40
 

@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from domain.kernel.signatures import SignatureHeader, parse_header, signature, signature_header, verify
-from tests.integration.test_webhook_delivery import readme_verifier
+from tests.support.webhooks import readme_verifier
 
 README_VERIFY = readme_verifier()
 NOW = 1_800_000_000

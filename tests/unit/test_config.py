@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 
 from entrypoints.wiring.settings import DEV_JWT_SECRET, ConfigError, load_settings
-
-STRONG_SECRET = "s" * 48
+from tests.support.config import production
 
 
 def test_defaults_are_the_local_profile_on_loopback() -> None:
@@ -46,18 +45,6 @@ def test_a_bad_network_allowlist_names_its_variable(value: str) -> None:
     with pytest.raises(ConfigError, match="CASCADE_NETWORK_ALLOWLIST"):
         load_settings({"CASCADE_NETWORK_ALLOWLIST": value})
     assert load_settings({"CASCADE_NETWORK_ALLOWLIST": "127.0.0.1/32, 10.0.0.0/8"}).network_allowlist
-
-
-def production(**env: str) -> dict[str, str]:
-    return {
-        "CASCADE_PROFILE": "production",
-        "CASCADE_JWT_SECRET": STRONG_SECRET,
-        "CASCADE_DATABASE_URL": "postgresql://db/cascade",
-        "CASCADE_REDIS_URL": "redis://cache/0",
-        "CASCADE_ENCRYPTION_KEYS": "v1:" + "A" * 43 + "=",
-        "CASCADE_TEMPORAL_ADDRESS": "temporal:7233",
-        **env,
-    }
 
 
 def test_production_accepts_complete_configuration() -> None:

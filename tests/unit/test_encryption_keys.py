@@ -19,7 +19,7 @@ from entrypoints.http.app import create_app
 from entrypoints.wiring.encryption import DEV_KEYS_FILE, resolve_keyring
 from entrypoints.wiring.settings import ConfigError, load_settings
 from tests.conftest import FAST_HASHING
-from tests.unit.test_config import production
+from tests.support.config import production
 
 KEY_A = base64.b64encode(b"A" * 32).decode()
 KEY_B = base64.b64encode(b"B" * 32).decode()
