@@ -8,10 +8,10 @@ have written nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -28,12 +28,12 @@ from domain.credits.ledger import (
     Reservation,
 )
 from domain.kernel.errors import Conflict, DomainError, InsufficientCredits, NotFound, ValidationFailed
-from domain.kernel.pagination import Page, PageRequest
+from domain.kernel.pagination import PageRequest
 from domain.workspaces.workspace import Workspace
 from tests.conftest import Backend
 from tests.contract.builders import new_user, new_workspace, persist
+from tests.support.paging import all_pages
 
-T = TypeVar("T")
 T0 = datetime(2025, 4, 1, 12, 0, 0, 250000, tzinfo=UTC)
 
 GRANT, PURCHASE, RESERVE, RELEASE, CHARGE, REFUND, EXPIRE = (
@@ -627,18 +627,6 @@ async def test_racing_charges_never_overdraw(backend: Backend) -> None:
 
 
 # --- the reader -----------------------------------------------------------------------------------------------------
-
-
-async def all_pages(fetch: Callable[[PageRequest], Awaitable[Page[T]]], limit: int) -> list[Page[T]]:
-    pages: list[Page[T]] = []
-    cursor: str | None = None
-    while True:
-        page = await fetch(PageRequest.of(limit=limit, cursor=cursor))
-        pages.append(page)
-        if page.next_cursor is None:
-            return pages
-        assert len(pages) < 20, "pagination does not end"
-        cursor = page.next_cursor
 
 
 async def seeded_ledger(backend: Backend) -> tuple[UUID, list[LedgerEntry]]:
