@@ -112,8 +112,14 @@ async def test_a_worker_killed_mid_delivery_is_replaced_and_every_outbox_event_a
     finally:
         if first.poll() is None:
             first.kill()
+    await asyncio.sleep(0.5)  # the receiver finishes with what arrived whole before the kill
     at_kill = len(receiver.snapshot())
     assert at_kill < EVENTS, "the worker was killed before it could deliver everything"
+    # What the receiver had but the dead worker never recorded is all that may arrive twice: an attempt's slot is
+    # freed when the receiver answers, and finished attempts wait for the next group commit.
+    unrecorded = at_kill - sum(
+        status == "succeeded" for _, _, status in await delivery_rows(worker_settings.database_url, workspace)
+    )
 
     second = worker_process(worker_settings)
     try:
@@ -138,4 +144,4 @@ async def test_a_worker_killed_mid_delivery_is_replaced_and_every_outbox_event_a
     assert all(len(ids) == 1 for ids in ids_by_event.values()), "each event under one delivery id"
     assert {str(event_id) for _, event_id, _ in rows} == expected, "one delivery per event"
     repeats = len(got) - EVENTS
-    assert repeats <= worker_settings.webhook_concurrency, f"only deliveries in flight at the kill repeat: {repeats}"
+    assert repeats <= unrecorded, f"only what the dead worker had not recorded repeats: {repeats} > {unrecorded}"
