@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -13,14 +13,8 @@ from entrypoints.http.app import create_app
 from ports.enrichment import AttemptReader
 from tests.api import add_member, assert_error, create_workspace, register
 from tests.conftest import test_settings
-from tests.fakes.harness import KEYS, FakeProviders, running_fakes
+from tests.fakes.harness import KEYS, FakeProviders
 from tests.support.enrichment import balance, enrich, on_backend, provider_settings
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[FakeProviders]:
-    with running_fakes(slow_seconds=3) as running:
-        yield running
 
 
 @pytest.fixture(params=["memory", "postgres"])

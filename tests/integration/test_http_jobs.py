@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,12 +21,6 @@ from tests.support.enrichment import balance, on_backend, provider_settings
 from tests.support.jobs import crowd, results, submit, wait_until_finished
 
 ALL_KEYS = {"apollo": KEYS["apollo"], "hunter": KEYS["hunter"], "clearbit": KEYS["clearbit"]}
-
-
-@pytest.fixture(scope="module")
-def fakes() -> Iterator[FakeProviders]:
-    with running_fakes(slow_seconds=3) as running:
-        yield running
 
 
 @pytest.fixture(params=["memory", "postgres"])
