@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import msgspec
 import structlog
 
 from entrypoints.cli.local_services import (
@@ -19,7 +18,7 @@ from entrypoints.cli.local_services import (
     ServiceError,
 )
 from entrypoints.cli.servers import interrupt, require_free, run_migrations
-from entrypoints.wiring.settings import ConfigError, Settings
+from entrypoints.wiring.settings import ConfigError, Settings, replaced
 
 log = structlog.get_logger("cascade.cli")
 
@@ -46,7 +45,7 @@ def take_data_dir(data_dir: DataDir, command: str, *, embedded_postgres: bool) -
 @contextmanager
 def embedded_postgres(settings: Settings, data_dir: DataDir) -> Iterator[str]:
     """The embedded PostgreSQL of the data dir, for its owner: started, its URL recorded, stopped at the end."""
-    postgres = EmbeddedPostgres(data_dir.path / "postgres", settings.embedded_postgres_port)
+    postgres = EmbeddedPostgres(data_dir.path / "postgres", settings.embedded.postgres_port)
     if (pid := postgres.stop_leftover()) is not None:
         log.warning("stopped_leftover", process="postgres", pid=pid, reason="an earlier run did not stop it")
     require_free(postgres.port, "CASCADE_EMBEDDED_POSTGRES_PORT")
@@ -66,7 +65,7 @@ def command_database(settings: Settings, command: str) -> Iterator[Settings]:
 
     Without CASCADE_DATABASE_URL it uses the embedded PostgreSQL of CASCADE_DATA_DIR: the one a running
     `cascade dev` serves, or else one started (and migrated) for the command and stopped after it."""
-    if settings.database_url:
+    if settings.database.url:
         yield settings
         return
     data_dir = DataDir(Path(settings.data_dir))
@@ -79,7 +78,7 @@ def command_database(settings: Settings, command: str) -> Iterator[Settings]:
             )
         if owner.database_url:
             log.info("using_embedded_postgres", of=f"cascade dev (pid {owner.pid})", data_dir=str(data_dir.path))
-            yield msgspec.structs.replace(settings, database_url=owner.database_url)
+            yield replaced(settings, database_url=owner.database_url)
             return
         if time.monotonic() > deadline:
             raise ServiceError(f"the cascade dev of {data_dir.path} (pid {owner.pid}) did not start its PostgreSQL")
@@ -87,7 +86,7 @@ def command_database(settings: Settings, command: str) -> Iterator[Settings]:
     previous = signal.signal(signal.SIGTERM, interrupt)  # stopped, it still stops the database it started
     try:
         with embedded_postgres(settings, data_dir) as url:
-            owned = msgspec.structs.replace(settings, database_url=url)
+            owned = replaced(settings, database_url=url)
             if command != "migrate":
                 run_migrations(owned)  # the schema this code expects, as `cascade dev` would apply it
             yield owned

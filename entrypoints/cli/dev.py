@@ -52,7 +52,7 @@ def dev(settings: Settings, *, sandbox: bool = False, ready_timeout: float = 120
     started = time.monotonic()
     data_dir = DataDir(Path(settings.data_dir))
     with ExitStack() as stack:
-        if (owner := take_data_dir(data_dir, "dev", embedded_postgres=not settings.database_url)) is not None:
+        if (owner := take_data_dir(data_dir, "dev", embedded_postgres=not settings.database.url)) is not None:
             raise DevFailed(
                 f"it already runs on {data_dir.path} (pid {owner.pid}): stop it first, "
                 "or give this one another CASCADE_DATA_DIR"
@@ -63,22 +63,22 @@ def dev(settings: Settings, *, sandbox: bool = False, ready_timeout: float = 120
         if sandbox:
             overrides |= stack.enter_context(fake_providers())
             log.warning("sandbox", message="providers are the local fakes of tests/fakes/, not the real APIs")
-        if not settings.database_url:
+        if not settings.database.url:
             overrides["database_url"] = stack.enter_context(embedded_postgres(settings, data_dir))
-        if not settings.temporal_address:
+        if not settings.temporal.address:
             overrides["temporal_address"] = stack.enter_context(
                 _temporal_dev_server(settings, data_dir, timeout=ready_timeout)
             )
         board = ProcessBoard()
         children: list[_Child] = []
-        if not settings.scraper_url and not sandbox:  # the sandbox's fictional companies have no sites to read
+        if not settings.scraper.url and not sandbox:  # the sandbox's fictional companies have no sites to read
             overrides |= _scraper_overrides(settings)
             require_free(int(str(overrides["scraper_port"])), "CASCADE_SCRAPER_PORT")
             waiting_for = f"waiting for GET {overrides['scraper_url']}/health"
             children.append(stack.enter_context(_child("scraper", waiting_for, overrides, data_dir, board)))
         settings = load_settings(None, **overrides)
         run_migrations(settings)
-        waiting_for = f"waiting for it to poll task queue {settings.temporal_task_queue!r}"
+        waiting_for = f"waiting for it to poll task queue {settings.temporal.task_queue!r}"
         children.append(stack.enter_context(_child("worker", waiting_for, overrides, data_dir, board)))
         server = api_server(settings, board)
         watch = _Watch(server, settings, children, board, timeout=ready_timeout, started=started)
@@ -92,8 +92,8 @@ def dev(settings: Settings, *, sandbox: bool = False, ready_timeout: float = 120
 
 @contextmanager
 def _temporal_dev_server(settings: Settings, data_dir: DataDir, *, timeout: float) -> Iterator[str]:
-    require_free(settings.embedded_temporal_port, "CASCADE_EMBEDDED_TEMPORAL_PORT")
-    temporal = TemporalDevServer(data_dir.path / "temporal" / "dev.db", settings.embedded_temporal_port)
+    require_free(settings.embedded.temporal_port, "CASCADE_EMBEDDED_TEMPORAL_PORT")
+    temporal = TemporalDevServer(data_dir.path / "temporal" / "dev.db", settings.embedded.temporal_port)
     log.info("starting_temporal_dev_server", port=temporal.port)
     try:
         yield temporal.start(
@@ -109,8 +109,8 @@ def _temporal_dev_server(settings: Settings, data_dir: DataDir, *, timeout: floa
 
 def _scraper_overrides(settings: Settings) -> dict[str, object]:
     """A scraper beside the API on a loopback port, with a service key of this run unless one is set."""
-    port = settings.scraper_port if settings.scraper_port != settings.port else free_port()
-    keys = settings.scraper_service_keys or secrets.token_urlsafe(32)
+    port = settings.scraper.port if settings.scraper.port != settings.port else free_port()
+    keys = settings.scraper.service_keys or secrets.token_urlsafe(32)
     return {"scraper_port": port, "scraper_url": f"http://127.0.0.1:{port}", "scraper_service_keys": keys}
 
 
@@ -240,7 +240,7 @@ class _Watch:
 
     async def _scraper_ready(self, http: httpx.AsyncClient) -> bool:
         try:
-            return (await http.get(f"{self._settings.scraper_url}/health")).status_code == 200
+            return (await http.get(f"{self._settings.scraper.url}/health")).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -259,13 +259,13 @@ class _Watch:
             try:
                 if self._temporal is None:
                     self._temporal = await Client.connect(
-                        settings.temporal_address, namespace=settings.temporal_namespace
+                        settings.temporal.address, namespace=settings.temporal.namespace
                     )
                 for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
                     answer = await self._temporal.workflow_service.describe_task_queue(
                         DescribeTaskQueueRequest(
-                            namespace=settings.temporal_namespace,
-                            task_queue=TaskQueue(name=settings.temporal_task_queue),
+                            namespace=settings.temporal.namespace,
+                            task_queue=TaskQueue(name=settings.temporal.task_queue),
                             task_queue_type=kind,
                         )
                     )
@@ -283,10 +283,10 @@ class _Watch:
         lines = [f"{READY_BANNER} in {took:.1f} s", f"  API      {base}/api/v1  (docs: {base}/schema)"]
         for child in self._children:
             if child.name == "worker":
-                where = f"task queue {settings.temporal_task_queue!r} on {settings.temporal_address}"
+                where = f"task queue {settings.temporal.task_queue!r} on {settings.temporal.address}"
                 lines.append(f"  worker   pid {child.process.pid}, {where}")
             else:
-                lines.append(f"  scraper  {settings.scraper_url}  (pid {child.process.pid})")
+                lines.append(f"  scraper  {settings.scraper.url}  (pid {child.process.pid})")
         lines += [f"  data     {settings.data_dir}", "Ctrl-C stops everything."]
         print("\n".join(lines), flush=True)
         log.info("dev_ready", seconds=round(took, 1))

@@ -31,7 +31,7 @@ def uvicorn_server(
         port=port,
         log_config=None,
         access_log=False,
-        http=with_header_timeout(settings.http_header_timeout_seconds),
+        http=with_header_timeout(settings.http.header_timeout_seconds),
         **extra,  # type: ignore[arg-type]
     )
     log.info(event, url=f"http://{host}:{port}", docs="/schema")
@@ -59,13 +59,13 @@ def serve_scraper(settings: Settings) -> None:
     from entrypoints.scraper.app import create_scraper_app
 
     app = create_scraper_app(settings)
-    uvicorn_server(app, settings, settings.scraper_host, settings.scraper_port, "scraper_serving").run()
+    uvicorn_server(app, settings, settings.scraper.host, settings.scraper.port, "scraper_serving").run()
 
 
 def run_migrations(settings: Settings) -> None:
-    if not settings.database_url:
+    if not settings.database.url:
         raise ConfigError("CASCADE_DATABASE_URL: required to migrate")
-    applied = asyncio.run(migrate(settings.database_url, Path(settings.migrations_dir)))
+    applied = asyncio.run(migrate(settings.database.url, Path(settings.migrations_dir)))
     log.info("migrated", applied=[f"{m.version:03d}_{m.name}" for m in applied])
 
 

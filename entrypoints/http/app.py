@@ -94,4 +94,4 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         logging_config=None,
         plugins=request_tracing(API_UNTRACED),
     )
-    return measured(with_edge(app, di, body_timeout_seconds=settings.http_body_timeout_seconds), di)
+    return measured(with_edge(app, di, body_timeout_seconds=settings.http.body_timeout_seconds), di)

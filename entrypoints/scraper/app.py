@@ -72,8 +72,8 @@ def _command(data: ScrapeRequest, settings: Settings) -> ScrapeCommand:
         extractors=list(data.extractors) if data.extractors is not None else None,
         render=Render(data.render),
         limits=ScrapeLimits(
-            max_pages=data.max_pages or settings.scraper_max_pages,
-            max_seconds=data.max_seconds or settings.scraper_max_seconds,
+            max_pages=data.max_pages or settings.scraper.max_pages,
+            max_seconds=data.max_seconds or settings.scraper.max_seconds,
         ),
     )
 
@@ -125,10 +125,10 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
     keys = service_keys(settings)
     if not keys:
         log.warning("no_service_keys", message="CASCADE_SCRAPER_SERVICE_KEYS is empty: every /v1 call is refused")
-    if settings.scraper_browsers and not renders_pages(settings):
+    if settings.scraper.browsers and not renders_pages(settings):
         log.warning(
             "no_browser",
-            chromium=settings.scraper_chromium_path,
+            chromium=settings.scraper.chromium_path,
             message="Chromium is not at CASCADE_SCRAPER_CHROMIUM_PATH: pages are read with plain HTTP only, "
             "without JavaScript (apt-get install chromium, or CASCADE_SCRAPER_BROWSERS=0 to run without on purpose)",
         )
@@ -162,4 +162,4 @@ def create_scraper_app(settings: Settings, container: AsyncContainer | None = No
         logging_config=None,
         plugins=request_tracing(SCRAPER_UNTRACED),
     )
-    return with_edge(app, di, body_timeout_seconds=settings.http_body_timeout_seconds)
+    return with_edge(app, di, body_timeout_seconds=settings.http.body_timeout_seconds)

@@ -39,7 +39,7 @@ def chromium_installed(path: str) -> bool:
 
 def renders_pages(settings: Settings) -> bool:
     """Whether this scraper gets a browser pool: browsers wanted, and Chromium where the settings say."""
-    return settings.scraper_browsers > 0 and chromium_installed(settings.scraper_chromium_path)
+    return settings.scraper.browsers > 0 and chromium_installed(settings.scraper.chromium_path)
 
 
 class ScraperWiring(Provider):
@@ -60,13 +60,13 @@ class ScraperWiring(Provider):
     async def http(
         self, settings: Settings, policy: NetworkPolicy, client: httpx.AsyncClient
     ) -> AsyncIterator[GuardedHttp]:
-        proxies = [p.strip() for p in settings.scraper_proxies.split(",") if p.strip()]
+        proxies = [p.strip() for p in settings.scraper.proxies.split(",") if p.strip()]
         guarded = GuardedHttp(
             policy,
             client,
             SystemResolver(),
-            user_agent=settings.scraper_user_agent,
-            proxies=ProxyManager(proxies, sticky=settings.scraper_proxy_sticky) if proxies else None,
+            user_agent=settings.scraper.user_agent,
+            proxies=ProxyManager(proxies, sticky=settings.scraper.proxy_sticky) if proxies else None,
         )
         yield guarded
         await guarded.aclose()
@@ -74,12 +74,12 @@ class ScraperWiring(Provider):
     @provide
     def politeness(self, settings: Settings) -> Politeness:
         return Politeness(
-            per_domain=settings.scraper_domain_concurrency, delay_seconds=settings.scraper_domain_delay_seconds
+            per_domain=settings.scraper.domain_concurrency, delay_seconds=settings.scraper.domain_delay_seconds
         )
 
     @provide
     def robots(self, settings: Settings, http: GuardedHttp) -> ProtegoRobots:
-        return ProtegoRobots(http, settings.scraper_user_agent)
+        return ProtegoRobots(http, settings.scraper.user_agent)
 
     @provide
     async def fetcher(
@@ -90,10 +90,10 @@ class ScraperWiring(Provider):
         if renders_pages(settings):  # without it, start-up said so (`create_scraper_app`)
             pool = BrowserPool(
                 fetcher.fetch_raw,
-                executable_path=settings.scraper_chromium_path,
-                user_agent=settings.scraper_user_agent,
-                browsers=settings.scraper_browsers,
-                pages_per_browser=settings.scraper_pages_per_browser,
+                executable_path=settings.scraper.chromium_path,
+                user_agent=settings.scraper.user_agent,
+                browsers=settings.scraper.browsers,
+                pages_per_browser=settings.scraper.pages_per_browser,
             )
             fetcher = SiteFetcher(http, politeness, pool)
         yield fetcher

@@ -56,7 +56,7 @@ def providers(topology: Topology) -> list[Provider]:
 
 def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     """The one container of a process. Nothing is built until first asked for."""
-    if settings.profile != "memory" and not settings.database_url:
+    if settings.profile != "memory" and not settings.database.url:
         raise ConfigError("CASCADE_DATABASE_URL: required by the local and production profiles")
     topology = Topology.of(settings)
     return make_async_container(*providers(topology), *extra, context={Settings: settings, Topology: topology})

@@ -31,17 +31,17 @@ from ports.unit_of_work import UnitOfWork
 
 
 def provider_adapters(settings: Settings, client: httpx.AsyncClient) -> dict[str, EnrichmentProvider]:
-    timeout = settings.provider_timeout_seconds
+    timeout = settings.providers.timeout_seconds
     scraper: dict[str, EnrichmentProvider] = {}
-    if settings.scraper_url:  # a deployment without the scraper service has no scraper provider
-        scraper["scraper"] = ScraperProvider(client, base_url=settings.scraper_url, timeout_seconds=45)
+    if settings.scraper.url:  # a deployment without the scraper service has no scraper provider
+        scraper["scraper"] = ScraperProvider(client, base_url=settings.scraper.url, timeout_seconds=45)
     return scraper | {
-        "apollo": ApolloProvider(client, base_url=settings.provider_apollo_base_url, timeout_seconds=timeout),
-        "hunter": HunterProvider(client, base_url=settings.provider_hunter_base_url, timeout_seconds=timeout),
+        "apollo": ApolloProvider(client, base_url=settings.providers.apollo_base_url, timeout_seconds=timeout),
+        "hunter": HunterProvider(client, base_url=settings.providers.hunter_base_url, timeout_seconds=timeout),
         "clearbit": ClearbitProvider(
             client,
-            person_base_url=settings.provider_clearbit_person_base_url,
-            company_base_url=settings.provider_clearbit_company_base_url,
+            person_base_url=settings.providers.clearbit_person_base_url,
+            company_base_url=settings.providers.clearbit_company_base_url,
             timeout_seconds=timeout,
         ),
     }
@@ -67,9 +67,9 @@ class EnrichmentWiring(Provider):
     @provide
     def directory(self, settings: Settings, client: httpx.AsyncClient) -> ProviderDirectory:
         platform_keys = {
-            "apollo": settings.provider_apollo_api_key,
-            "hunter": settings.provider_hunter_api_key,
-            "clearbit": settings.provider_clearbit_api_key,
+            "apollo": settings.providers.apollo_api_key,
+            "hunter": settings.providers.hunter_api_key,
+            "clearbit": settings.providers.clearbit_api_key,
             "scraper": service_keys(settings)[0] if service_keys(settings) else "",
         }
         return ProviderMap(provider_adapters(settings, client), platform_keys)
@@ -81,13 +81,13 @@ class EnrichmentWiring(Provider):
         def patience(deadline_seconds: float) -> Patience:
             return Patience(
                 deadline_seconds=deadline_seconds,
-                first_wait_seconds=settings.pending_first_wait_seconds,
-                max_wait_seconds=settings.pending_max_wait_seconds,
+                first_wait_seconds=settings.pending.first_wait_seconds,
+                max_wait_seconds=settings.pending.max_wait_seconds,
             )
 
         return EnrichmentPolicy(
-            enrich_patience=patience(settings.pending_enrich_deadline_seconds),
-            job_patience=patience(settings.pending_job_deadline_seconds),
+            enrich_patience=patience(settings.pending.enrich_deadline_seconds),
+            job_patience=patience(settings.pending.job_deadline_seconds),
         )
 
     @provide(scope=Scope.REQUEST)

@@ -31,7 +31,7 @@ class IdentityWiring(Provider):
     @provide(scope=Scope.APP)
     def login_policy(self, settings: Settings) -> LoginPolicy:
         return LoginPolicy(
-            attempts_per_email=settings.login_attempts_per_email,
-            attempts_per_ip=settings.login_attempts_per_ip,
-            window_seconds=settings.login_window_seconds,
+            attempts_per_email=settings.login.attempts_per_email,
+            attempts_per_ip=settings.login.attempts_per_ip,
+            window_seconds=settings.login.window_seconds,
         )

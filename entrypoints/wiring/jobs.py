@@ -47,9 +47,9 @@ class JobWiring(Provider):
     @provide
     def tuning(self, settings: Settings) -> JobTuning:
         return JobTuning(
-            batch_size=settings.job_batch_size,
-            concurrency=settings.job_concurrency,
-            parallel_batches=settings.job_parallel_batches,
+            batch_size=settings.jobs.batch_size,
+            concurrency=settings.jobs.concurrency,
+            parallel_batches=settings.jobs.parallel_batches,
         )
 
     @provide
@@ -65,7 +65,7 @@ class JobWiring(Provider):
     @provide
     def temporal(self, settings: Settings) -> TemporalJobOrchestrator:
         return TemporalJobOrchestrator(
-            settings.temporal_address, namespace=settings.temporal_namespace, task_queue=settings.temporal_task_queue
+            settings.temporal.address, namespace=settings.temporal.namespace, task_queue=settings.temporal.task_queue
         )
 
     submit_job = provide(SubmitJob, scope=Scope.REQUEST)

@@ -86,19 +86,19 @@ class LimitsWiring(Provider):
         return RequestLimits(
             budgets={
                 RouteGroup.AUTH: Budget(
-                    per_caller=settings.rate_limit_auth_per_minute, per_workspace=settings.rate_limit_auth_per_minute
+                    per_caller=settings.rate_limits.auth_per_minute, per_workspace=settings.rate_limits.auth_per_minute
                 ),
                 RouteGroup.READS: Budget(
-                    per_caller=settings.rate_limit_reads_per_minute,
-                    per_workspace=settings.rate_limit_workspace_reads_per_minute,
+                    per_caller=settings.rate_limits.reads_per_minute,
+                    per_workspace=settings.rate_limits.workspace_reads_per_minute,
                 ),
                 RouteGroup.WRITES: Budget(
-                    per_caller=settings.rate_limit_writes_per_minute,
-                    per_workspace=settings.rate_limit_workspace_writes_per_minute,
+                    per_caller=settings.rate_limits.writes_per_minute,
+                    per_workspace=settings.rate_limits.workspace_writes_per_minute,
                 ),
                 RouteGroup.JOBS: Budget(
-                    per_caller=settings.rate_limit_jobs_per_minute,
-                    per_workspace=settings.rate_limit_workspace_jobs_per_minute,
+                    per_caller=settings.rate_limits.jobs_per_minute,
+                    per_workspace=settings.rate_limits.workspace_jobs_per_minute,
                 ),
             },
             window_seconds=60,

@@ -35,12 +35,144 @@ class ConfigError(Exception):
     """A missing or bad setting; the message names the variable."""
 
 
+class DatabaseSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """PostgreSQL: where it is and the pool (`CASCADE_DATABASE_*`)."""
+
+    url: str = ""
+    pool_min: int = msgspec.field(default=1)
+    pool_max: int = 10
+    pool_timeout: float = 5.0
+
+
+class HttpSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How long a client may take to send a request (`CASCADE_HTTP_*`); then 408."""
+
+    # A client has this long to send a request's headers, and to send each next part of its body; then 408.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 15.0
+
+
+class LoginSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Login attempts allowed per email and per IP in a window (`CASCADE_LOGIN_*`)."""
+
+    attempts_per_email: int = 10
+    attempts_per_ip: int = 50
+    window_seconds: int = 900
+
+
+class RateLimitSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """API requests per minute by route group, per caller and per workspace (`CASCADE_RATE_LIMIT_*`)."""
+
+    # API requests allowed per minute by route group: per user (per IP on /auth) and per workspace.
+    auth_per_minute: int = 300
+    reads_per_minute: int = 2400
+    workspace_reads_per_minute: int = 4800
+    writes_per_minute: int = 600
+    workspace_writes_per_minute: int = 1200
+    jobs_per_minute: int = 60
+    workspace_jobs_per_minute: int = 120
+
+
+class EmbeddedSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The ports of `cascade dev`'s embedded PostgreSQL and Temporal (`CASCADE_EMBEDDED_*`)."""
+
+    postgres_port: int = 54329
+    temporal_port: int = 57233  # `cascade dev` only, when CASCADE_TEMPORAL_ADDRESS is empty
+
+
+class ProviderSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Provider endpoints, the call timeout and the platform's own keys (`CASCADE_PROVIDER_*`)."""
+
+    # Provider endpoints (point them at the fakes of tests/fakes for a sandbox) and optional platform keys.
+    apollo_base_url: str = "https://api.apollo.io/api/v1"
+    hunter_base_url: str = "https://api.hunter.io/v2"
+    clearbit_person_base_url: str = "https://person.clearbit.com"
+    clearbit_company_base_url: str = "https://company.clearbit.com"
+    timeout_seconds: float = 10.0
+    apollo_api_key: str = ""
+    hunter_api_key: str = ""
+    clearbit_api_key: str = ""
+
+
+class PendingSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Asking a "pending" lookup again (`CASCADE_PENDING_*`)."""
+
+    # A "pending" answer (Clearbit or Hunter 202) is asked again after the first wait, doubling up to the most,
+    # while the run is younger than its deadline: the synchronous route's, or a job record's.
+    first_wait_seconds: float = 1.0
+    max_wait_seconds: float = 8.0
+    enrich_deadline_seconds: float = 10.0
+    job_deadline_seconds: float = 30.0
+
+
+class TemporalSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Temporal: jobs and webhook deliveries on workers when an address is set (`CASCADE_TEMPORAL_*`)."""
+
+    # Jobs: on Temporal when an address is set (required in production), else inline in the API process.
+    address: str = ""
+    namespace: str = "default"
+    task_queue: str = "enrichment"
+
+
+class JobSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Enrichment jobs: batches, concurrency, heartbeats (`CASCADE_JOB_*`)."""
+
+    batch_size: int = 100
+    concurrency: int = 32
+    parallel_batches: int = 4
+    heartbeat_timeout_seconds: float = 30.0
+    batch_attempts: int = 5
+
+
+class ScraperSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The scraper service and how the API reaches it (`CASCADE_SCRAPER_*`)."""
+
+    # The scraper service (`cascade scraper`) and how the API reaches it.
+    host: str = "127.0.0.1"
+    port: int = 8100
+    url: str = ""  # where the API and workers reach it; empty: the scraper provider is off
+    service_keys: str = ""  # comma-separated; the service accepts any, the API sends the first
+    user_agent: str = "CascadeBot/0.1 (+https://github.com/cascade-enrichment/cascade)"
+    browsers: int = 1  # Chromium processes; 0: plain HTTP only
+    pages_per_browser: int = 4
+    chromium_path: str = "/usr/bin/chromium"
+    domain_concurrency: int = 2
+    domain_delay_seconds: float = 0.5
+    max_pages: int = 6
+    max_seconds: float = 30.0
+    proxies: str = ""  # comma-separated proxy URLs, round-robin with health
+    proxy_sticky: bool = False
+
+
+class WebhookSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Outgoing webhooks (`CASCADE_WEBHOOK_*`)."""
+
+    # Outgoing webhooks: delivered by the worker (by the API itself when there is no Temporal).
+    timeout_seconds: float = 10.0
+    first_retry_seconds: float = 30.0
+    max_retry_seconds: float = 6 * 3600.0
+    retry_window_seconds: float = 3 * 86400.0
+    disable_after: int = 5  # dead-lettered deliveries in a row
+    secret_grace_seconds: float = 86400.0
+    lease_seconds: float = 60.0
+    concurrency: int = 16
+    poll_seconds: float = 1.0
+    user_agent: str = "Cascade-Webhooks/0.1 (+https://github.com/cascade-enrichment/cascade)"
+
+
+class WorkerMetricsSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`cascade worker`'s Prometheus endpoint (`CASCADE_WORKER_METRICS_*`); port 0: none."""
+
+    # `cascade worker`'s Prometheus endpoint (the API serves GET /api/v1/metrics); port 0: none.
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Every setting, grouped by what it is for: `settings.webhooks.timeout_seconds` is read from
+    `CASCADE_WEBHOOK_TIMEOUT_SECONDS` (a section's prefix, then its field)."""
+
     profile: Literal["memory", "local", "production"] = "local"
-    database_url: str = ""
-    database_pool_min: int = msgspec.field(default=1)
-    database_pool_max: int = 10
-    database_pool_timeout: float = 5.0
     redis_url: str = ""
     jwt_secret: str = DEV_JWT_SECRET
     # `v2:<base64>,v1:<base64>`, first active; empty: a development key under data_dir (not in production).
@@ -49,85 +181,28 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     port: int = 8000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_json_body_bytes: int = 1_048_576
-    # A client has this long to send a request's headers, and to send each next part of its body; then 408.
-    http_header_timeout_seconds: float = 10.0
-    http_body_timeout_seconds: float = 15.0
-    login_attempts_per_email: int = 10
-    login_attempts_per_ip: int = 50
-    login_window_seconds: int = 900
-    # API requests allowed per minute by route group: per user (per IP on /auth) and per workspace.
-    rate_limit_auth_per_minute: int = 300
-    rate_limit_reads_per_minute: int = 2400
-    rate_limit_workspace_reads_per_minute: int = 4800
-    rate_limit_writes_per_minute: int = 600
-    rate_limit_workspace_writes_per_minute: int = 1200
-    rate_limit_jobs_per_minute: int = 60
-    rate_limit_workspace_jobs_per_minute: int = 120
     password_hash_memory_kib: int = 65536
     starter_credits: int = 100
     data_dir: str = str(PROJECT_ROOT / ".cascade")
-    embedded_postgres_port: int = 54329
-    embedded_temporal_port: int = 57233  # `cascade dev` only, when CASCADE_TEMPORAL_ADDRESS is empty
     migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
-    # Provider endpoints (point them at the fakes of tests/fakes for a sandbox) and optional platform keys.
-    provider_apollo_base_url: str = "https://api.apollo.io/api/v1"
-    provider_hunter_base_url: str = "https://api.hunter.io/v2"
-    provider_clearbit_person_base_url: str = "https://person.clearbit.com"
-    provider_clearbit_company_base_url: str = "https://company.clearbit.com"
-    provider_timeout_seconds: float = 10.0
-    provider_apollo_api_key: str = ""
-    provider_hunter_api_key: str = ""
-    provider_clearbit_api_key: str = ""
-    # A "pending" answer (Clearbit or Hunter 202) is asked again after the first wait, doubling up to the most,
-    # while the run is younger than its deadline: the synchronous route's, or a job record's.
-    pending_first_wait_seconds: float = 1.0
-    pending_max_wait_seconds: float = 8.0
-    pending_enrich_deadline_seconds: float = 10.0
-    pending_job_deadline_seconds: float = 30.0
-    # Jobs: on Temporal when an address is set (required in production), else inline in the API process.
-    temporal_address: str = ""
-    temporal_namespace: str = "default"
-    temporal_task_queue: str = "enrichment"
-    job_batch_size: int = 100
-    job_concurrency: int = 32
-    job_parallel_batches: int = 4
-    job_heartbeat_timeout_seconds: float = 30.0
-    job_batch_attempts: int = 5
-    # The scraper service (`cascade scraper`) and how the API reaches it.
-    scraper_host: str = "127.0.0.1"
-    scraper_port: int = 8100
-    scraper_url: str = ""  # where the API and workers reach it; empty: the scraper provider is off
-    scraper_service_keys: str = ""  # comma-separated; the service accepts any, the API sends the first
-    scraper_user_agent: str = "CascadeBot/0.1 (+https://github.com/cascade-enrichment/cascade)"
-    scraper_browsers: int = 1  # Chromium processes; 0: plain HTTP only
-    scraper_pages_per_browser: int = 4
-    scraper_chromium_path: str = "/usr/bin/chromium"
-    scraper_domain_concurrency: int = 2
-    scraper_domain_delay_seconds: float = 0.5
-    scraper_max_pages: int = 6
-    scraper_max_seconds: float = 30.0
-    scraper_proxies: str = ""  # comma-separated proxy URLs, round-robin with health
-    scraper_proxy_sticky: bool = False
     network_allowlist: str = ""  # CIDRs the scraper (and webhooks) may reach although private
-    # Outgoing webhooks: delivered by the worker (by the API itself when there is no Temporal).
-    webhook_timeout_seconds: float = 10.0
-    webhook_first_retry_seconds: float = 30.0
-    webhook_max_retry_seconds: float = 6 * 3600.0
-    webhook_retry_window_seconds: float = 3 * 86400.0
-    webhook_disable_after: int = 5  # dead-lettered deliveries in a row
-    webhook_secret_grace_seconds: float = 86400.0
-    webhook_lease_seconds: float = 60.0
-    webhook_concurrency: int = 16
-    webhook_poll_seconds: float = 1.0
-    webhook_user_agent: str = "Cascade-Webhooks/0.1 (+https://github.com/cascade-enrichment/cascade)"
     credits_low_threshold: int = 50  # `credits.low` when available credits fall below it; 0: never
-    # `cascade worker`'s Prometheus endpoint (the API serves GET /api/v1/metrics); port 0: none.
-    worker_metrics_host: str = "127.0.0.1"
-    worker_metrics_port: int = 9464
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    http: HttpSettings = msgspec.field(default_factory=HttpSettings)
+    login: LoginSettings = msgspec.field(default_factory=LoginSettings)
+    rate_limits: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
+    embedded: EmbeddedSettings = msgspec.field(default_factory=EmbeddedSettings)
+    providers: ProviderSettings = msgspec.field(default_factory=ProviderSettings)
+    pending: PendingSettings = msgspec.field(default_factory=PendingSettings)
+    temporal: TemporalSettings = msgspec.field(default_factory=TemporalSettings)
+    jobs: JobSettings = msgspec.field(default_factory=JobSettings)
+    scraper: ScraperSettings = msgspec.field(default_factory=ScraperSettings)
+    webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
+    worker_metrics: WorkerMetricsSettings = msgspec.field(default_factory=WorkerMetricsSettings)
 
     def __repr__(self) -> str:
         """Settings may be logged or shown in a traceback: secrets never are."""
-        shown = {f: getattr(self, f) for f in self.__struct_fields__}
+        shown = flat(self)
         for field in SECRET_FIELDS:
             if shown.get(field):
                 shown[field] = "[REDACTED]"
@@ -135,50 +210,49 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         _check_range("port", self.port, 1, 65535)
-        _check_range("embedded_postgres_port", self.embedded_postgres_port, 1, 65535)
-        _check_range("embedded_temporal_port", self.embedded_temporal_port, 1, 65535)
-        _check_range("database_pool_min", self.database_pool_min, 0, 1000)
-        _check_range("database_pool_max", self.database_pool_max, 1, 1000)
+        _check_range("embedded_postgres_port", self.embedded.postgres_port, 1, 65535)
+        _check_range("embedded_temporal_port", self.embedded.temporal_port, 1, 65535)
+        _check_range("database_pool_min", self.database.pool_min, 0, 1000)
+        _check_range("database_pool_max", self.database.pool_max, 1, 1000)
         _check_range("max_json_body_bytes", self.max_json_body_bytes, 1024, 1 << 30)
-        _check_range("http_header_timeout_seconds", self.http_header_timeout_seconds, 0.1, 300)
-        _check_range("http_body_timeout_seconds", self.http_body_timeout_seconds, 0.1, 3600)
-        _check_range("login_attempts_per_email", self.login_attempts_per_email, 1, 1_000_000)
-        _check_range("login_attempts_per_ip", self.login_attempts_per_ip, 1, 1_000_000)
-        _check_range("login_window_seconds", self.login_window_seconds, 1, 86_400)
-        for field in self.__struct_fields__:
-            if field.startswith("rate_limit_"):
-                _check_range(field, getattr(self, field), 1, 1_000_000_000)
+        _check_range("http_header_timeout_seconds", self.http.header_timeout_seconds, 0.1, 300)
+        _check_range("http_body_timeout_seconds", self.http.body_timeout_seconds, 0.1, 3600)
+        _check_range("login_attempts_per_email", self.login.attempts_per_email, 1, 1_000_000)
+        _check_range("login_attempts_per_ip", self.login.attempts_per_ip, 1, 1_000_000)
+        _check_range("login_window_seconds", self.login.window_seconds, 1, 86_400)
+        for field in self.rate_limits.__struct_fields__:
+            _check_range(f"rate_limit_{field}", getattr(self.rate_limits, field), 1, 1_000_000_000)
         _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
         _check_range("starter_credits", self.starter_credits, 0, 1_000_000_000)
-        _check_range("provider_timeout_seconds", self.provider_timeout_seconds, 0.1, 120)
-        _check_range("pending_first_wait_seconds", self.pending_first_wait_seconds, 0.01, 60)
-        _check_range("pending_max_wait_seconds", self.pending_max_wait_seconds, self.pending_first_wait_seconds, 300)
-        _check_range("pending_enrich_deadline_seconds", self.pending_enrich_deadline_seconds, 0, 60)
-        _check_range("pending_job_deadline_seconds", self.pending_job_deadline_seconds, 0, 600)
-        _check_range("job_batch_size", self.job_batch_size, 1, 1000)
-        _check_range("job_concurrency", self.job_concurrency, 1, 1024)
-        _check_range("job_parallel_batches", self.job_parallel_batches, 1, 64)
-        _check_range("job_heartbeat_timeout_seconds", self.job_heartbeat_timeout_seconds, 1, 3600)
-        _check_range("job_batch_attempts", self.job_batch_attempts, 1, 100)
-        _check_range("scraper_port", self.scraper_port, 1, 65535)
-        _check_range("scraper_browsers", self.scraper_browsers, 0, 32)
-        _check_range("scraper_pages_per_browser", self.scraper_pages_per_browser, 1, 64)
-        _check_range("scraper_domain_concurrency", self.scraper_domain_concurrency, 1, 32)
-        _check_range("scraper_domain_delay_seconds", self.scraper_domain_delay_seconds, 0, 60)
-        _check_range("scraper_max_pages", self.scraper_max_pages, 1, 50)
-        _check_range("scraper_max_seconds", self.scraper_max_seconds, 1, 300)
-        _check_range("webhook_timeout_seconds", self.webhook_timeout_seconds, 0.1, 120)
-        _check_range("webhook_first_retry_seconds", self.webhook_first_retry_seconds, 0.01, 86_400)
-        _check_range("webhook_max_retry_seconds", self.webhook_max_retry_seconds, 0.01, 7 * 86_400)
-        _check_range("webhook_retry_window_seconds", self.webhook_retry_window_seconds, 0, 30 * 86_400)
-        _check_range("webhook_disable_after", self.webhook_disable_after, 1, 1_000_000)
-        _check_range("webhook_secret_grace_seconds", self.webhook_secret_grace_seconds, 0, 30 * 86_400)
-        _check_range("webhook_lease_seconds", self.webhook_lease_seconds, self.webhook_timeout_seconds + 1, 86_400)
-        _check_range("webhook_concurrency", self.webhook_concurrency, 1, 1024)
-        _check_range("webhook_poll_seconds", self.webhook_poll_seconds, 0.01, 60)
+        _check_range("provider_timeout_seconds", self.providers.timeout_seconds, 0.1, 120)
+        _check_range("pending_first_wait_seconds", self.pending.first_wait_seconds, 0.01, 60)
+        _check_range("pending_max_wait_seconds", self.pending.max_wait_seconds, self.pending.first_wait_seconds, 300)
+        _check_range("pending_enrich_deadline_seconds", self.pending.enrich_deadline_seconds, 0, 60)
+        _check_range("pending_job_deadline_seconds", self.pending.job_deadline_seconds, 0, 600)
+        _check_range("job_batch_size", self.jobs.batch_size, 1, 1000)
+        _check_range("job_concurrency", self.jobs.concurrency, 1, 1024)
+        _check_range("job_parallel_batches", self.jobs.parallel_batches, 1, 64)
+        _check_range("job_heartbeat_timeout_seconds", self.jobs.heartbeat_timeout_seconds, 1, 3600)
+        _check_range("job_batch_attempts", self.jobs.batch_attempts, 1, 100)
+        _check_range("scraper_port", self.scraper.port, 1, 65535)
+        _check_range("scraper_browsers", self.scraper.browsers, 0, 32)
+        _check_range("scraper_pages_per_browser", self.scraper.pages_per_browser, 1, 64)
+        _check_range("scraper_domain_concurrency", self.scraper.domain_concurrency, 1, 32)
+        _check_range("scraper_domain_delay_seconds", self.scraper.domain_delay_seconds, 0, 60)
+        _check_range("scraper_max_pages", self.scraper.max_pages, 1, 50)
+        _check_range("scraper_max_seconds", self.scraper.max_seconds, 1, 300)
+        _check_range("webhook_timeout_seconds", self.webhooks.timeout_seconds, 0.1, 120)
+        _check_range("webhook_first_retry_seconds", self.webhooks.first_retry_seconds, 0.01, 86_400)
+        _check_range("webhook_max_retry_seconds", self.webhooks.max_retry_seconds, 0.01, 7 * 86_400)
+        _check_range("webhook_retry_window_seconds", self.webhooks.retry_window_seconds, 0, 30 * 86_400)
+        _check_range("webhook_disable_after", self.webhooks.disable_after, 1, 1_000_000)
+        _check_range("webhook_secret_grace_seconds", self.webhooks.secret_grace_seconds, 0, 30 * 86_400)
+        _check_range("webhook_lease_seconds", self.webhooks.lease_seconds, self.webhooks.timeout_seconds + 1, 86_400)
+        _check_range("webhook_concurrency", self.webhooks.concurrency, 1, 1024)
+        _check_range("webhook_poll_seconds", self.webhooks.poll_seconds, 0.01, 60)
         _check_range("credits_low_threshold", self.credits_low_threshold, 0, 1_000_000_000)
-        _check_range("worker_metrics_port", self.worker_metrics_port, 0, 65535)
-        if self.database_pool_min > self.database_pool_max:
+        _check_range("worker_metrics_port", self.worker_metrics.port, 0, 65535)
+        if self.database.pool_min > self.database.pool_max:
             raise ValueError("must not exceed CASCADE_DATABASE_POOL_MAX - at `$.database_pool_min`")
         if self.encryption_keys:
             _check_keyring(self.encryption_keys)
@@ -194,13 +268,13 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError(
                 "the production profile needs a secret of at least 32 characters, not the default - at `$.jwt_secret`"
             )
-        if not self.database_url:
+        if not self.database.url:
             raise ValueError("is required by the production profile - at `$.database_url`")
         if not self.redis_url:
             raise ValueError("is required by the production profile - at `$.redis_url`")
         if not self.encryption_keys:
             raise ValueError("is required by the production profile - at `$.encryption_keys`")
-        if not self.temporal_address:
+        if not self.temporal.address:
             raise ValueError("is required by the production profile - at `$.temporal_address`")
 
 
@@ -218,14 +292,76 @@ def _check_range(name: str, value: float, low: float, high: float) -> None:
 
 def service_keys(settings: Settings) -> list[str]:
     """The scraper service's keys: it accepts any; the API and workers send the first."""
-    return [key.strip() for key in settings.scraper_service_keys.split(",") if key.strip()]
+    return [key.strip() for key in settings.scraper.service_keys.split(",") if key.strip()]
 
 
 def env_name(field: str) -> str:
     return PREFIX + field.upper()
 
 
-_FIELD_IN_MESSAGE = re.compile(r"\s*-\s*at\s*`\$\.(\w+)`")
+_FIELD_IN_MESSAGE = re.compile(r"\s*-\s*at\s*`\$\.(\w+)(?:\.(\w+))?`")
+
+
+# Each section of `Settings` and the prefix its variables share: `CASCADE_<PREFIX><FIELD>`.
+SECTIONS: dict[str, str] = {
+    "database": "database_",
+    "http": "http_",
+    "login": "login_",
+    "rate_limits": "rate_limit_",
+    "embedded": "embedded_",
+    "providers": "provider_",
+    "pending": "pending_",
+    "temporal": "temporal_",
+    "jobs": "job_",
+    "scraper": "scraper_",
+    "webhooks": "webhook_",
+    "worker_metrics": "worker_metrics_",
+}
+
+
+def setting_names() -> list[str]:
+    """Every setting by its flat name, the variable's without `CASCADE_` (`webhook_timeout_seconds`)."""
+    names: list[str] = []
+    for field in msgspec.structs.fields(Settings):
+        if field.name in SECTIONS:
+            names += [SECTIONS[field.name] + inner.name for inner in msgspec.structs.fields(field.type)]
+        else:
+            names.append(field.name)
+    return names
+
+
+def flat(settings: Settings) -> dict[str, object]:
+    """The settings by flat name: what the environment would say to give these settings again."""
+    values: dict[str, object] = {}
+    for field in settings.__struct_fields__:
+        value = getattr(settings, field)
+        if field in SECTIONS:
+            values |= {SECTIONS[field] + name: getattr(value, name) for name in value.__struct_fields__}
+        else:
+            values[field] = value
+    return values
+
+
+def replaced(settings: Settings, **changes: object) -> Settings:
+    """These settings with some changed, by flat name (`replaced(settings, database_url=url)`), checked again."""
+    return load_settings({}, **(flat(settings) | changes))
+
+
+def _nested(raw: Mapping[str, object]) -> dict[str, object]:
+    """Flat names into their sections: `{"webhook_timeout_seconds": 5}` is `{"webhooks": {"timeout_seconds": 5}}`."""
+    nested: dict[str, object] = {}
+    for name, value in raw.items():
+        section = next((s for s, prefix in _BY_PREFIX if name.startswith(prefix)), None)
+        if section is None:
+            nested[name] = value
+        else:
+            fields = nested.setdefault(section, {})
+            assert isinstance(fields, dict)
+            fields[name[len(SECTIONS[section]) :]] = value
+    return nested
+
+
+_BY_PREFIX = sorted(SECTIONS.items(), key=lambda item: -len(item[1]))
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -234,17 +370,20 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     raw: dict[str, object] = {key[len(PREFIX) :].lower(): value for key, value in env.items() if key.startswith(PREFIX)}
     raw.update(overrides)
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        return msgspec.convert(_nested(raw), Settings, strict=False)
     except (msgspec.ValidationError, ValueError) as exc:
         raise ConfigError(_explain(str(exc))) from None
 
 
 def _explain(message: str) -> str:
+    unknown = re.search(r"unknown field `(\w+)`", message)
+    if unknown:
+        section = _FIELD_IN_MESSAGE.search(message)
+        name = unknown[1] if section is None else SECTIONS.get(section[1], "") + unknown[1]
+        return f"{env_name(name)} is not a Cascade setting"
     match = _FIELD_IN_MESSAGE.search(message)
     if match is None:
-        unknown = re.search(r"unknown field `(\w+)`", message)
-        if unknown:
-            return f"{env_name(unknown[1])} is not a Cascade setting"
         return f"invalid configuration: {message}"
     reason = _FIELD_IN_MESSAGE.sub("", message)
-    return f"{env_name(match[1])}: {reason}"
+    name = match[1] if match[2] is None else SECTIONS[match[1]] + match[2]
+    return f"{env_name(name)}: {reason}"

@@ -39,10 +39,10 @@ class PostgresStorage(Provider):
     @provide
     async def pool(self, settings: Settings) -> AsyncIterator[AsyncConnectionPool]:
         pool = await open_pool(
-            settings.database_url,
-            min_size=settings.database_pool_min,
-            max_size=settings.database_pool_max,
-            acquire_timeout=settings.database_pool_timeout,
+            settings.database.url,
+            min_size=settings.database.pool_min,
+            max_size=settings.database.pool_max,
+            acquire_timeout=settings.database.pool_timeout,
         )
         yield pool
         await pool.close()

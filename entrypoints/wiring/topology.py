@@ -18,5 +18,5 @@ class Topology:
         return cls(
             in_memory=settings.profile == "memory",
             shared_limits=bool(settings.redis_url),
-            workflows=bool(settings.temporal_address),
+            workflows=bool(settings.temporal.address),
         )

@@ -44,12 +44,12 @@ def webhook_policy(settings: Settings) -> WebhookPolicy:
     return WebhookPolicy(
         network=NetworkPolicy(parse_allowlist(settings.network_allowlist)),
         require_https=settings.profile == "production",
-        first_retry_seconds=settings.webhook_first_retry_seconds,
-        max_retry_seconds=settings.webhook_max_retry_seconds,
-        retry_window_seconds=settings.webhook_retry_window_seconds,
-        disable_after=settings.webhook_disable_after,
-        secret_grace_seconds=settings.webhook_secret_grace_seconds,
-        lease_seconds=settings.webhook_lease_seconds,
+        first_retry_seconds=settings.webhooks.first_retry_seconds,
+        max_retry_seconds=settings.webhooks.max_retry_seconds,
+        retry_window_seconds=settings.webhooks.retry_window_seconds,
+        disable_after=settings.webhooks.disable_after,
+        secret_grace_seconds=settings.webhooks.secret_grace_seconds,
+        lease_seconds=settings.webhooks.lease_seconds,
     )
 
 
@@ -78,15 +78,15 @@ class WebhookWiring(Provider):
                 policy.network,
                 client,
                 SystemResolver(),
-                user_agent=settings.webhook_user_agent,
-                timeout_seconds=settings.webhook_timeout_seconds,
+                user_agent=settings.webhooks.user_agent,
+                timeout_seconds=settings.webhooks.timeout_seconds,
             )
             yield GuardedWebhookSender(guarded)
             await guarded.aclose()
 
     @provide
     def tuning(self, settings: Settings) -> DispatchTuning:
-        return DispatchTuning(concurrency=settings.webhook_concurrency, poll_seconds=settings.webhook_poll_seconds)
+        return DispatchTuning(concurrency=settings.webhooks.concurrency, poll_seconds=settings.webhooks.poll_seconds)
 
     @provide
     async def dispatcher(self, container: AsyncContainer, tuning: DispatchTuning) -> AsyncIterator[WebhookDispatcher]:

@@ -25,7 +25,7 @@ log = structlog.get_logger("cascade.worker")
 
 
 async def run_worker(settings: Settings) -> None:
-    if not settings.temporal_address:
+    if not settings.temporal.address:
         raise ConfigError("CASCADE_TEMPORAL_ADDRESS: required by the worker")
     container = build_container(settings)
     stop = asyncio.Event()
@@ -38,32 +38,32 @@ async def run_worker(settings: Settings) -> None:
         runner = await container.get(JobRunner)
         activities = JobActivities(
             runner,
-            heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
-            batch_attempts=settings.job_batch_attempts,
+            heartbeat_timeout_seconds=settings.jobs.heartbeat_timeout_seconds,
+            batch_attempts=settings.jobs.batch_attempts,
         )
         webhooks = WebhookActivities(
             await container.get(WebhookDispatcher),
-            heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
+            heartbeat_timeout_seconds=settings.jobs.heartbeat_timeout_seconds,
         )
         # The worker inherits the client's interceptors: workflows and activities continue the caller's trace.
         client = await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace, interceptors=temporal_interceptors()
+            settings.temporal.address, namespace=settings.temporal.namespace, interceptors=temporal_interceptors()
         )
         worker = Worker(
             client,
-            task_queue=settings.temporal_task_queue,
+            task_queue=settings.temporal.task_queue,
             workflows=[EnrichmentJobWorkflow, WebhookDispatchWorkflow],
             activities=[*activities.all(), *webhooks.all()],
             # Each batch activity holds concurrency / parallel_batches records in flight.
-            max_concurrent_activities=max(8, settings.job_parallel_batches * 4),
+            max_concurrent_activities=max(8, settings.jobs.parallel_batches * 4),
         )
         async with worker:
             await ensure_dispatching(
                 client,
-                task_queue=settings.temporal_task_queue,
-                heartbeat_timeout_seconds=settings.job_heartbeat_timeout_seconds,
+                task_queue=settings.temporal.task_queue,
+                heartbeat_timeout_seconds=settings.jobs.heartbeat_timeout_seconds,
             )
-            log.info("worker_started", task_queue=settings.temporal_task_queue, address=settings.temporal_address)
+            log.info("worker_started", task_queue=settings.temporal.task_queue, address=settings.temporal.address)
             await stop.wait()
             log.info("worker_stopping")
     finally:

@@ -16,7 +16,7 @@ def serve_metrics(settings: Settings, registry: CollectorRegistry) -> Callable[[
     """Serve `registry` on CASCADE_WORKER_METRICS_HOST:PORT in a thread (port 0: not at all); returns the stop.
 
     A port already taken (a second worker on the host) costs that worker its metrics, not its work."""
-    host, port = settings.worker_metrics_host, settings.worker_metrics_port
+    host, port = settings.worker_metrics.host, settings.worker_metrics.port
     if not port:
         return lambda: None
     try:

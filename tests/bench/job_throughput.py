@@ -35,7 +35,7 @@ from litestar.testing import AsyncTestClient
 from adapters.postgres.migrator import migrate
 from entrypoints.cli.local_services import free_port
 from entrypoints.http.app import create_app
-from entrypoints.wiring.settings import Settings, env_name
+from entrypoints.wiring.settings import Settings, env_name, flat
 from tests.api import create_workspace, register
 from tests.conftest import MIGRATIONS, create_database, test_settings
 from tests.fakes.harness import KEYS, running_fakes
@@ -54,7 +54,7 @@ TUNING = {  # the defaults of Settings unless given
 
 def worker(settings: Settings) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    env |= {env_name(name): str(getattr(settings, name)) for name in settings.__struct_fields__}
+    env |= {env_name(name): str(value) for name, value in flat(settings).items()}
     env[env_name("log_level")] = "WARNING"
     return subprocess.Popen([sys.executable, "-m", "entrypoints.cli.main", "worker"], env=env)
 

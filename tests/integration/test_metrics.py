@@ -173,7 +173,7 @@ async def test_a_job_a_grant_and_a_webhook_move_their_series_by_what_happened(
 
     if hook_settings.get("database_url"):
         assert value(later, "cascade_db_pool_connections") >= 1
-        assert value(later, "cascade_db_pool_max_size") == test_settings().database_pool_max
+        assert value(later, "cascade_db_pool_max_size") == test_settings().database.pool_max
         assert value(later, "cascade_db_pool_requests_total") > 0
     assert_no_identifiers(later, workspace, job["id"], again["data"]["id"], hook["id"], owner)
 
@@ -305,7 +305,7 @@ async def test_a_cascade_worker_process_answers_on_its_metrics_port(
         series = await until(pool_seen, within=60)
         assert ("cascade_jobs_submitted_total", ()) in series
         assert value(series, "process_resident_memory_bytes") > 0
-        assert value(series, "cascade_db_pool_max_size") == settings.database_pool_max
+        assert value(series, "cascade_db_pool_max_size") == settings.database.pool_max
     finally:
         worker.terminate()
         try:

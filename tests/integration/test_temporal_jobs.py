@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
@@ -22,7 +21,7 @@ from temporalio.client import Client
 
 from adapters.temporal.orchestrator import workflow_id
 from entrypoints.http.app import create_app
-from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.settings import Settings, replaced
 from tests.api import Account, create_workspace, register
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
@@ -153,7 +152,7 @@ async def test_r2_a_worker_killed_mid_job_is_replaced_and_every_record_is_charge
         second.wait(20)
     assert final["status"] == "completed", final
     assert final["progress"]["enriched"] == total
-    charges = await charges_by_record(temporal_settings.database_url, workspace, job_id)
+    charges = await charges_by_record(temporal_settings.database.url, workspace, job_id)
     rows = await results(api, owner, workspace, job_id)
     assert set(charges) == {r["recordId"] for r in rows}, "every record was charged"
     assert set(charges.values()) == {1}, "and charged exactly once"
@@ -162,7 +161,7 @@ async def test_r2_a_worker_killed_mid_job_is_replaced_and_every_record_is_charge
 
 
 async def test_a_long_job_continues_as_new_and_still_finishes_once(api: Any, temporal_settings: Settings) -> None:
-    settings = msgspec.structs.replace(temporal_settings, job_batch_size=1)  # 45 batches: past one run's 40
+    settings = replaced(temporal_settings, job_batch_size=1)  # 45 batches: past one run's 40
     owner = await register(api)
     workspace = await create_workspace(api, owner)
     job = (await submit(api, owner, workspace, {"records": crowd(45, prefix="long"), "fields": ["title"]})).json()
@@ -170,7 +169,7 @@ async def test_a_long_job_continues_as_new_and_still_finishes_once(api: Any, tem
         done = await wait_until_finished(api, owner, workspace, job["data"]["id"], within=90)
     assert done["status"] == "completed"
     assert done["creditsSpent"] == 45
-    client = await Client.connect(settings.temporal_address)
+    client = await Client.connect(settings.temporal.address)
     query = f"WorkflowId = '{workflow_id(UUID(done['id']))}'"
     for _ in range(50):  # the visibility store catches up within moments
         runs = [run async for run in client.list_workflows(query)]

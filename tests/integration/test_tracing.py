@@ -177,7 +177,7 @@ def job_settings(pg_settings: Settings, fakes: FakeProviders, temporal_address: 
     keys = {"apollo": KEYS["apollo"], "hunter": KEYS["hunter"], "clearbit": KEYS["clearbit"]}
     return test_settings(
         profile="local",
-        database_url=pg_settings.database_url,
+        database_url=pg_settings.database.url,
         redis_url=pg_settings.redis_url,
         temporal_address=temporal_address,
         temporal_task_queue=f"tracing-{uuid.uuid4().hex[:8]}",

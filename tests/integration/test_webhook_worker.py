@@ -118,14 +118,14 @@ async def test_a_worker_killed_mid_delivery_is_replaced_and_every_outbox_event_a
     # What the receiver had but the dead worker never recorded is all that may arrive twice: an attempt's slot is
     # freed when the receiver answers, and finished attempts wait for the next group commit.
     unrecorded = at_kill - sum(
-        status == "succeeded" for _, _, status in await delivery_rows(worker_settings.database_url, workspace)
+        status == "succeeded" for _, _, status in await delivery_rows(worker_settings.database.url, workspace)
     )
 
     second = worker_process(worker_settings)
     try:
         deadline = time.monotonic() + 60
         while True:
-            rows = await delivery_rows(worker_settings.database_url, workspace)
+            rows = await delivery_rows(worker_settings.database.url, workspace)
             if len(rows) == EVENTS and all(status == "succeeded" for _, _, status in rows):
                 break
             assert second.poll() is None, "the second worker died"

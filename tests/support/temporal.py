@@ -14,7 +14,7 @@ from temporalio.worker import Worker
 from adapters.telemetry.tracing import temporal_interceptors
 from application.job.job_runner import JobRunner
 from entrypoints.wiring.container import build_container
-from entrypoints.wiring.settings import Settings, env_name
+from entrypoints.wiring.settings import Settings, env_name, flat
 from entrypoints.worker.activities import JobActivities
 from entrypoints.worker.workflows import EnrichmentJobWorkflow
 
@@ -26,10 +26,10 @@ async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
         runner = await container.get(JobRunner)
         activities = JobActivities(runner, heartbeat_timeout_seconds=2, batch_attempts=5)
         # as `cascade worker` builds it: with tracing on, the client's interceptor is inherited by the worker
-        client = await Client.connect(settings.temporal_address, interceptors=temporal_interceptors())
+        client = await Client.connect(settings.temporal.address, interceptors=temporal_interceptors())
         async with Worker(
             client,
-            task_queue=settings.temporal_task_queue,
+            task_queue=settings.temporal.task_queue,
             workflows=[EnrichmentJobWorkflow],
             activities=activities.all(),
         ):
@@ -40,8 +40,7 @@ async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
 
 def worker_process(settings: Settings) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASCADE_")}
-    for name in settings.__struct_fields__:
-        value = getattr(settings, name)
+    for name, value in flat(settings).items():
         env[env_name(name)] = str(value)
     env[env_name("log_level")] = "WARNING"
     return subprocess.Popen([sys.executable, "-m", "entrypoints.cli.main", "worker"], env=env)

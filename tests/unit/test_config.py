@@ -18,7 +18,7 @@ def test_values_are_decoded_from_strings() -> None:
     settings = load_settings(
         {"CASCADE_PORT": "9000", "CASCADE_DATABASE_POOL_TIMEOUT": "2.5", "CASCADE_PROFILE": "memory"}
     )
-    assert (settings.port, settings.database_pool_timeout, settings.profile) == (9000, 2.5, "memory")
+    assert (settings.port, settings.database.pool_timeout, settings.profile) == (9000, 2.5, "memory")
 
 
 @pytest.mark.parametrize(

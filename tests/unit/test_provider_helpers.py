@@ -114,8 +114,8 @@ def test_provider_settings_decode_and_never_print_keys() -> None:
         {"CASCADE_PROVIDER_TIMEOUT_SECONDS": "2.5", "CASCADE_PROVIDER_HUNTER_API_KEY": "hunter-secret-123"}
     )
 
-    assert settings.provider_timeout_seconds == 2.5
-    assert settings.provider_apollo_base_url == "https://api.apollo.io/api/v1"
+    assert settings.providers.timeout_seconds == 2.5
+    assert settings.providers.apollo_base_url == "https://api.apollo.io/api/v1"
     assert "hunter-secret-123" not in repr(settings)
     with pytest.raises(ConfigError, match="CASCADE_PROVIDER_TIMEOUT_SECONDS"):
         load_settings({"CASCADE_PROVIDER_TIMEOUT_SECONDS": "0"})
