@@ -352,6 +352,8 @@ def _nested(raw: Mapping[str, object]) -> dict[str, object]:
     nested: dict[str, object] = {}
     for name, value in raw.items():
         section = next((s for s, prefix in _BY_PREFIX if name.startswith(prefix)), None)
+        if name in SECTIONS or (section is not None and name == SECTIONS[section]):
+            raise ConfigError(f"{env_name(name)} is not a Cascade setting")  # a section's name, not one of its fields
         if section is None:
             nested[name] = value
         else:

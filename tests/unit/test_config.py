@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.wiring.settings import DEV_JWT_SECRET, ConfigError, load_settings
+from entrypoints.wiring.settings import DEV_JWT_SECRET, ConfigError, flat, load_settings, replaced, setting_names
 from tests.support.config import production
 
 
@@ -38,6 +38,52 @@ def test_values_are_decoded_from_strings() -> None:
 def test_a_bad_value_names_its_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"CASCADE_WEBHOOK_TIMEOUT_SECONDS": "soon"}, "CASCADE_WEBHOOK_TIMEOUT_SECONDS"),
+        ({"CASCADE_JOB_BATCH_SIZE": "0"}, "CASCADE_JOB_BATCH_SIZE"),
+        ({"CASCADE_SCRAPER_PROXY_STICKY": "perhaps"}, "CASCADE_SCRAPER_PROXY_STICKY"),
+    ],
+)
+def test_a_bad_value_in_a_section_names_its_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{variable}: "):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    "variable", ["CASCADE_WEBHOOK_TIMEOUT", "CASCADE_JOB_", "CASCADE_WEBHOOKS", "CASCADE_DATABASE", "CASCADE_NOPE"]
+)
+def test_a_variable_that_is_no_setting_is_refused_by_its_name(variable: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{variable} is not a Cascade setting$"):
+        load_settings({variable: "1"})
+
+
+def test_sections_read_the_variables_of_their_prefix() -> None:
+    settings = load_settings(
+        {
+            "CASCADE_WEBHOOK_TIMEOUT_SECONDS": "4",
+            "CASCADE_JOB_BATCH_SIZE": "7",
+            "CASCADE_DATABASE_URL": "postgresql://x",
+        }
+    )
+    assert (settings.webhooks.timeout_seconds, settings.jobs.batch_size, settings.database.url) == (
+        4.0,
+        7,
+        "postgresql://x",
+    )
+    assert flat(settings)["webhook_timeout_seconds"] == 4.0
+    assert set(flat(settings)) == set(setting_names())
+    changed = replaced(settings, database_url="postgresql://y")
+    assert (changed.database.url, changed.jobs.batch_size, settings.database.url) == (
+        "postgresql://y",
+        7,
+        "postgresql://x",
+    )
+    with pytest.raises(ConfigError, match="CASCADE_JOB_BATCH_SIZE"):
+        replaced(settings, job_batch_size=0)
 
 
 @pytest.mark.parametrize("value", ["10.0.0.0/33", "not-a-network", "127.0.0.1/32, 300.1.1.1"])
