@@ -26,7 +26,9 @@ from types import FrameType
 
 import psycopg
 
-from entrypoints.cli.local_services import EmbeddedPostgres, TemporalDevServer, free_port
+from entrypoints.cli.embedded_postgres import EmbeddedPostgres
+from entrypoints.cli.processes import free_port
+from entrypoints.cli.temporal_dev import TemporalDevServer
 
 REDIS_DATABASES = 64
 POSTGRES_CONNECTIONS = 400

@@ -11,12 +11,9 @@ from pathlib import Path
 
 import structlog
 
-from entrypoints.cli.local_services import (
-    DataDir,
-    EmbeddedPostgres,
-    Owner,
-    ServiceError,
-)
+from entrypoints.cli.data_dir import DataDir, Owner
+from entrypoints.cli.embedded_postgres import EmbeddedPostgres
+from entrypoints.cli.processes import ServiceError
 from entrypoints.cli.servers import interrupt, require_free, run_migrations
 from entrypoints.wiring.settings import ConfigError, Settings, replaced
 

@@ -22,16 +22,12 @@ import structlog
 import uvicorn
 
 from application.ops.check_health import ProcessBoard
+from entrypoints.cli.data_dir import DataDir
 from entrypoints.cli.database import embedded_postgres, take_data_dir
-from entrypoints.cli.local_services import (
-    DataDir,
-    TemporalDevServer,
-    free_port,
-    spawn,
-    stop_child,
-)
+from entrypoints.cli.processes import free_port, spawn, stop_child
 from entrypoints.cli.sandbox import fake_providers
 from entrypoints.cli.servers import api_server, interrupt, require_free, run_migrations
+from entrypoints.cli.temporal_dev import TemporalDevServer
 from entrypoints.wiring.settings import Settings, env_name, load_settings
 
 log = structlog.get_logger("cascade.cli")

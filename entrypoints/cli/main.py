@@ -23,9 +23,7 @@ from domain.kernel.errors import DomainError
 from entrypoints.cli.database import command_database
 from entrypoints.cli.dev import DevFailed, dev
 from entrypoints.cli.key_rotation import rotate_keys
-from entrypoints.cli.local_services import (
-    ServiceError,
-)
+from entrypoints.cli.processes import ServiceError
 from entrypoints.cli.servers import run_migrations, serve, serve_scraper
 from entrypoints.wiring.container import build_container
 from entrypoints.wiring.settings import ConfigError, Settings, load_settings

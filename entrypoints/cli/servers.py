@@ -11,10 +11,7 @@ import uvicorn
 
 from adapters.postgres.migrator import migrate
 from application.ops.check_health import ProcessBoard
-from entrypoints.cli.local_services import (
-    ServiceError,
-    port_taken,
-)
+from entrypoints.cli.processes import ServiceError, port_taken
 from entrypoints.http.server_protocol import with_header_timeout
 from entrypoints.wiring.settings import ConfigError, Settings
 

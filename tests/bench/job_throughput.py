@@ -33,7 +33,7 @@ import psycopg
 from litestar.testing import AsyncTestClient
 
 from adapters.postgres.migrator import migrate
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from entrypoints.http.app import create_app
 from entrypoints.wiring.settings import Settings, env_name, flat
 from tests.api import create_workspace, register

@@ -13,7 +13,7 @@ import httpx
 import psycopg
 import pytest
 
-from entrypoints.cli.local_services import EmbeddedPostgres
+from entrypoints.cli.embedded_postgres import EmbeddedPostgres
 from tests.e2e.dev_process import PASSWORD, Dev, dev_env, processes_of, register, run_cascade, wait_until
 
 

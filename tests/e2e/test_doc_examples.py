@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from entrypoints.http.errors import STATUS_BY_CODE
 from entrypoints.wiring.settings import PROJECT_ROOT, env_name, flat, load_settings, setting_names
 from tests.conftest import create_database

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.conftest import TEST_KEYS
 

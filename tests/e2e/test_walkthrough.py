@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.conftest import create_database
 from tests.e2e.dev_process import CASCADE, Dev, base_env, dev_env, processes_of

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.cli.local_services import DataDir, EmbeddedPostgres, free_port, process_identity, spawn, stop_child
+from entrypoints.cli.data_dir import DataDir
+from entrypoints.cli.embedded_postgres import EmbeddedPostgres
+from entrypoints.cli.processes import free_port, process_identity, spawn, stop_child
 
 # An owner in a process of its own: it records a child that does not die with it, says so, and waits to be killed.
 OWNER = textwrap.dedent(
     """
     import subprocess, sys, time
     from pathlib import Path
-    from entrypoints.cli.local_services import DataDir
+    from entrypoints.cli.data_dir import DataDir
     data_dir = DataDir(Path(sys.argv[1]))
     assert data_dir.try_own("dev", embedded_postgres=True) == {}
     sleeper = subprocess.Popen(["sleep", "600"], start_new_session=True)
@@ -99,7 +101,7 @@ def test_children_die_with_their_parent(tmp_path: Path) -> None:
     parent_code = textwrap.dedent(
         """
         import sys, time
-        from entrypoints.cli.local_services import spawn
+        from entrypoints.cli.processes import spawn
         child = spawn(["sleep", "600"])
         print(child.pid, flush=True)
         time.sleep(600)

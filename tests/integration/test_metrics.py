@@ -27,7 +27,7 @@ from application.credit.grant_credits import GrantCredits, GrantCreditsCommand
 from domain.enrichment.circuit_breaker import BreakerPolicy, Circuit
 from domain.kernel.errors import Forbidden, InsufficientCredits
 from domain.kernel.permissions import Role
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from entrypoints.worker.metrics_server import serve_metrics
 from tests.api import Account, create_workspace, register
 from tests.conftest import Backend, test_settings

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from adapters.postgres.migrator import MigrationError, migrate
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from tests.conftest import MIGRATIONS, create_database
 
 MIGRATION_FILES = sorted(MIGRATIONS.glob("*.sql"))

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from adapters.postgres.migrator import migrate
-from entrypoints.cli.local_services import EmbeddedPostgres, free_port
+from entrypoints.cli.embedded_postgres import EmbeddedPostgres
+from entrypoints.cli.processes import free_port
 from entrypoints.http.app import create_app
 from tests.conftest import MIGRATIONS, test_settings
 from tests.fakes.server import serve

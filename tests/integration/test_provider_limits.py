@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from domain.enrichment.schema import EntityKind, Outcome, ProviderQuery
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from tests.fakes.harness import KEYS, FakeProviders, adapter, ask, query, running_fakes
 
 P, C = EntityKind.PERSON, EntityKind.COMPANY

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints.cli.local_services import free_port
+from entrypoints.cli.processes import free_port
 from entrypoints.wiring.settings import PROJECT_ROOT
 
 CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")
