@@ -56,7 +56,8 @@ class Tables:
 
     def copy(self) -> Tables:
         """Every table copied (its entities stay shared: repositories never mutate them in place)."""
-        copied = Tables()
+        copied = Tables.__new__(Tables)  # not Tables(): its twenty empty tables would be thrown away at once
+        copied.aborted = False
         for name in TABLE_NAMES:
             setattr(copied, name, dict(getattr(self, name)))
         return copied

@@ -1,4 +1,4 @@
-"""A job's steps, each in a request scope of its own: a unit of work per step, as `JobSteps` promises."""
+"""A job's steps, each that writes in a request scope of its own: a unit of work per step, as `JobSteps` promises."""
 
 from __future__ import annotations
 
@@ -29,8 +29,7 @@ class ScopedJobSteps:
             return await load(LoadJobBatchQuery(workspace_id=workspace_id, job_id=job_id, start=start, end=end))
 
     async def stopped(self, workspace_id: UUID, job_id: UUID) -> bool:
-        async with self._container() as scope:
-            return await (await scope.get(JobStopped))(workspace_id, job_id)
+        return await (await self._container.get(JobStopped))(workspace_id, job_id)  # a read: no scope needed
 
     async def enrich(self, item: ItemWork, pause: Pause) -> ItemOutcome:
         async with self._container() as scope:

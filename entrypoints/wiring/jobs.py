@@ -75,7 +75,7 @@ class JobWiring(Provider):
     cancel_job = provide(CancelJob, scope=Scope.REQUEST)
     begin_job = provide(BeginJob, scope=Scope.REQUEST)
     load_job_batch = provide(LoadJobBatch, scope=Scope.REQUEST)
-    job_stopped = provide(JobStopped, scope=Scope.REQUEST)
+    job_stopped = provide(JobStopped)  # reads through the app's JobReader: no unit of work, no scope per check
     enrich_job_item = provide(EnrichJobItem, scope=Scope.REQUEST)
     save_job_items = provide(SaveJobItems, scope=Scope.REQUEST)
     finish_job = provide(FinishJob, scope=Scope.REQUEST)
