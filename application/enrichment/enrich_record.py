@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from uuid import UUID, uuid5
 
 from application.access import authorize
-from application.enrichment.waterfall_run import WaterfallRun
+from application.enrichment.paid_run import PaidRun
+from application.enrichment.waterfall_run import WaterfallResult
 from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import provider_order
 from domain.enrichment.schema import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
@@ -48,8 +50,9 @@ class EnrichRecord:
     Rules: members and up; the wanted fields belong to the record's kind; the
     per-record ceiling (default: the most the providers could cost) is
     reserved up front (`InsufficientCredits` if not available), each billable
-    call is charged against it once, keyed by (run, record, provider), and the
-    rest is released; cached answers cost 0; a pending answer is asked again
+    call is charged against it once, keyed by (run, record, provider), in the
+    transaction that saves the record (see PaidRun), and the rest is
+    released; cached answers cost 0; a pending answer is asked again
     within the policy's `enrich_patience`; the record is saved with its found
     fields, their provenance, its status and every attempt. With an
     idempotency key a retry replays the run's credit entries and creates no
@@ -60,8 +63,7 @@ class EnrichRecord:
         self,
         workspaces: WorkspaceReader,
         records: RecordReader,
-        uow: UnitOfWork,
-        run: WaterfallRun,
+        run: PaidRun,
         clock: Clock,
         ids: IdGenerator,
         policy: EnrichmentPolicy,
@@ -70,7 +72,6 @@ class EnrichRecord:
         self._directory = directory
         self._workspaces = workspaces
         self._records = records
-        self._uow = uow
         self._run = run
         self._clock = clock
         self._ids = ids
@@ -84,34 +85,45 @@ class EnrichRecord:
         wanted = _check_fields(record.kind, cmd.fields)
         order = provider_order(cmd.providers, self._directory.names())
         run_id = cmd.idempotency_key or self._ids.new_id().hex
-        result = await self._run(
-            record, wanted, order, run_id=f"enrich:{run_id}", max_credits=cmd.max_credits, patience=self._patience
+        result, saved = await self._run(
+            record,
+            wanted,
+            order,
+            run_id=f"enrich:{run_id}",
+            max_credits=cmd.max_credits,
+            patience=self._patience,
+            save=partial(self._save, record=record, run_id=run_id, existing=cmd.record_id is not None),
         )
-        async with self._uow as uow:
-            stored = await uow.records.get_for_update(record.workspace_id, record.id) if cmd.record_id else None
-            if cmd.record_id and stored is None:
-                raise NotFound("record not found")
-            result.apply_to(stored or record, now=self._clock.now())
-            if stored is None:
-                await uow.records.add(record)
-            else:
-                await uow.records.save(stored)
-            now = self._clock.now()
-            await uow.attempts.add(
-                [
-                    RecordedAttempt(
-                        id=self._ids.new_id(),
-                        workspace_id=record.workspace_id,
-                        record_id=record.id,
-                        run_id=run_id,
-                        attempt=attempt,
-                        created_at=now,
-                    )
-                    for attempt in result.attempts
-                ]
-            )
-            await uow.commit()
-        return stored or record, list(result.attempts)
+        return saved, list(result.attempts)
+
+    async def _save(
+        self, uow: UnitOfWork, result: WaterfallResult, *, record: Record, run_id: str, existing: bool
+    ) -> Record:
+        """The record with what the run found (the stored one, locked, if it existed), and its attempts."""
+        stored = await uow.records.get_for_update(record.workspace_id, record.id) if existing else None
+        if existing and stored is None:
+            raise NotFound("record not found")
+        saved = stored or record
+        result.apply_to(saved, now=self._clock.now())
+        if stored is None:
+            await uow.records.add(record)
+        else:
+            await uow.records.save(stored)
+        now = self._clock.now()
+        await uow.attempts.add(
+            [
+                RecordedAttempt(
+                    id=self._ids.new_id(),
+                    workspace_id=record.workspace_id,
+                    record_id=record.id,
+                    run_id=run_id,
+                    attempt=attempt,
+                    created_at=now,
+                )
+                for attempt in result.attempts
+            ]
+        )
+        return saved
 
     async def _record(self, cmd: EnrichRecordCommand) -> Record:
         if cmd.record_id is not None:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from application.enrichment.enrich_record import EnrichmentPolicy
 from application.enrichment.pending_lookups import Pause
+from application.enrichment.settlement import Settlement
 from application.enrichment.waterfall_run import WaterfallResult, WaterfallRun
 from domain.enrichment.provider_registry import BY_NAME
 from domain.enrichment.waterfall import RecordedAttempt
@@ -58,9 +59,8 @@ class EnrichJobItem:
                 wanted_for(record.kind, job.fields),
                 [BY_NAME[name] for name in job.providers],
                 run_id=f"job:{job.id}",
-                max_credits=None,
-                patience=self._patience,
                 reservation=job.reservation_id,
+                patience=self._patience,
                 pause=pause,
             )
         except SETTLED as exc:
@@ -83,9 +83,14 @@ class SaveJobItems:
     """
 
     def __init__(
-        self, uow: UnitOfWork, run: WaterfallRun, clock: Clock, ids: IdGenerator, metrics: Metrics = NO_METRICS
+        self,
+        uow: UnitOfWork,
+        settlement: Settlement,
+        clock: Clock,
+        ids: IdGenerator,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
-        self._uow, self._run, self._clock, self._ids, self._metrics = uow, run, clock, ids, metrics
+        self._uow, self._settlement, self._clock, self._ids, self._metrics = uow, settlement, clock, ids, metrics
 
     async def __call__(self, outcomes: list[ItemOutcome]) -> list[JobItem]:
         try:
@@ -94,7 +99,7 @@ class SaveJobItems:
             if len(outcomes) == 1:
                 return await self._save([ItemOutcome(work=outcomes[0].work, result=None, error=exc.message)])
             return [item for outcome in outcomes for item in await self([outcome])]
-        await self._run.remember(done[0].workspace_id, [o.result for o in outcomes if o.result is not None])
+        await self._settlement.remember(done[0].workspace_id, [o.result for o in outcomes if o.result is not None])
         return done
 
     async def _save(self, outcomes: list[ItemOutcome]) -> list[JobItem]:
@@ -148,13 +153,12 @@ class SaveJobItems:
                 [self._enriched(outcomes[0].work.job, record, result) for record, result in kept if result.found]
             )
             # last: the account stays locked until commit
-            charged = await self._run.settle(uow, [result for _, result in kept])
+            charged = await self._settlement.settle(uow, [result for _, result in kept])
             await uow.commit()
         for item in done:
             if item.position in fresh and item.outcome is not None:
                 self._metrics.job_record_done(item.outcome)
-        for entry in charged:
-            self._metrics.credits_moved(entry.kind, entry.amount)
+        self._settlement.settled(charged)
         return done
 
     def _enriched(self, job: Job, record: Record, result: WaterfallResult) -> Event:

@@ -17,17 +17,17 @@ from adapters.providers.hunter import HunterProvider
 from adapters.providers.scraper import ScraperProvider
 from adapters.telemetry.tracing import traced_transport
 from application.enrichment.enrich_record import EnrichmentPolicy, EnrichRecord
+from application.enrichment.paid_run import PaidRun
 from application.enrichment.provider_keys import ProviderKeys
+from application.enrichment.settlement import Settlement
 from application.enrichment.waterfall_run import WaterfallRun
-from domain.credits.ledger import LowCreditPolicy
 from domain.enrichment.pending import Patience
 from entrypoints.wiring.settings import Settings, service_keys
 from entrypoints.wiring.storage import provide_reader
 from entrypoints.wiring.topology import Topology
 from ports.enrichment import AttemptReader, CircuitBreaker, EnrichmentProvider, LookupCache, ProviderDirectory
 from ports.metrics import Metrics
-from ports.system import Clock, IdGenerator
-from ports.unit_of_work import UnitOfWork
+from ports.system import Clock
 
 
 def provider_adapters(settings: Settings, client: httpx.AsyncClient) -> dict[str, EnrichmentProvider]:
@@ -93,17 +93,17 @@ class EnrichmentWiring(Provider):
     @provide(scope=Scope.REQUEST)
     def waterfall(
         self,
-        uow: UnitOfWork,
         directory: ProviderDirectory,
         keys: ProviderKeys,
         breaker: CircuitBreaker,
         cache: LookupCache,
         clock: Clock,
-        ids: IdGenerator,
         policy: EnrichmentPolicy,
-        low_credits: LowCreditPolicy,
         metrics: Metrics,
     ) -> WaterfallRun:
-        return WaterfallRun(uow, directory, keys, breaker, cache, clock, ids, policy.freshness, low_credits, metrics)
+        return WaterfallRun(directory, keys, breaker, cache, clock, policy.freshness, metrics)
+
+    settlement = provide(Settlement, scope=Scope.REQUEST)
+    paid_run = provide(PaidRun, scope=Scope.REQUEST)
 
     enrich_record = provide(EnrichRecord, scope=Scope.REQUEST)

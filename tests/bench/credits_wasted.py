@@ -21,29 +21,22 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from adapters.crypto.aes_gcm_box import AesGcmSecretBox
-from adapters.crypto.keyring import parse_keyring
-from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
-from adapters.memory.enrichment import MemoryCircuitBreaker, MemoryLookupCache
+from adapters.memory.enrichment import MemoryCircuitBreaker
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
-from adapters.providers.directory import ProviderMap
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
-from application.enrichment.provider_keys import ProviderKeys
-from application.enrichment.waterfall_run import WaterfallRun
 from domain.credits.ledger import EntryKind
 from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import BY_NAME, REGISTRY
 from domain.enrichment.schema import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult
 from domain.records.record import Record
-from tests.conftest import TEST_KEYS
 from tests.contract.builders import all_entries, funded_workspace
 from tests.fakes.simulated_time import SimulatedTime
+from tests.support.waterfall import PaidWaterfall
 
 PEOPLE, ENRICHMENTS = 600, 2000
 WANTED = frozenset({"email", "title", "linkedinUrl", "location"})
@@ -103,14 +96,10 @@ async def main() -> None:
         "hunter": SimulatedProvider("hunter", hit_rate=0.35, pending_rate=0.05, stuck_rate=0.01),
         "clearbit": SimulatedProvider("clearbit", hit_rate=0.5, pending_rate=0.1, stuck_rate=0.02),
     }
-    directory = ProviderMap(providers, dict.fromkeys(providers, "platform-key"))
-    keys = ProviderKeys(MemoryCredentialReader(store), AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"])),
-                        directory)  # fmt: skip
     tick = [0.0]  # simulated seconds for the breaker: one enrichment a second
     breaker = MemoryCircuitBreaker(monotonic=lambda: tick[0])
     waits = SimulatedTime()  # the pending answers' waits: their own time, apart from the breaker's
-    waterfall = WaterfallRun(MemoryUnitOfWork(store), directory, keys, breaker, MemoryLookupCache(),
-                             clock, ids, timedelta(days=30), monotonic=waits.monotonic)  # fmt: skip
+    waterfall = PaidWaterfall(store, providers, breaker=breaker, monotonic=waits.monotonic)
     attempts: list[Any] = []
     runs: list[list[Any]] = []
     paid: Counter[tuple[str, int]] = Counter()  # (provider, person) -> times a lookup was paid for

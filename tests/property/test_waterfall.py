@@ -9,31 +9,24 @@ ledger moves by exactly what the attempts say. Waits pass in simulated time.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.crypto.aes_gcm_box import AesGcmSecretBox
-from adapters.crypto.keyring import parse_keyring
-from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
-from adapters.memory.enrichment import MemoryCircuitBreaker, MemoryLookupCache
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
-from adapters.providers.directory import ProviderMap, ScriptedProvider
+from adapters.providers.directory import ScriptedProvider
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
-from application.enrichment.provider_keys import ProviderKeys
-from application.enrichment.waterfall_run import WaterfallRun
 from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import REGISTRY
 from domain.enrichment.schema import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult, lookup_key
 from domain.records.record import Record
-from tests.conftest import TEST_KEYS
 from tests.contract.builders import funded_workspace
 from tests.fakes.simulated_time import SimulatedTime
+from tests.support.waterfall import PaidWaterfall
 
 VALUES: dict[str, Any] = {
     "email": "ann@example.com",
@@ -86,13 +79,7 @@ async def scenario(
     clock, ids, time = SystemClock(), Uuid7Generator(), SimulatedTime()
     workspace = await funded_workspace(MemoryUnitOfWork(store), 100)
     providers = {name: ScriptedProvider(name, result, pending_first=pending[name]) for name, result in script.items()}
-    directory = ProviderMap(providers, {name: f"platform-{name}" for name in providers})
-    box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))
-    keys = ProviderKeys(MemoryCredentialReader(store), box, directory)
-    waterfall = WaterfallRun(
-        MemoryUnitOfWork(store), directory, keys, MemoryCircuitBreaker(), MemoryLookupCache(), clock, ids,
-        timedelta(days=30), monotonic=time.monotonic,
-    )  # fmt: skip
+    waterfall = PaidWaterfall(store, providers, monotonic=time.monotonic)
     now = clock.now()
     record = Record(id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON, inputs=dict(INPUTS),
                     created_at=now, updated_at=now)  # fmt: skip

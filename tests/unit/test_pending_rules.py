@@ -3,28 +3,20 @@ with scripted providers and simulated time (the waits pass at once)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from adapters.crypto.aes_gcm_box import AesGcmSecretBox
-from adapters.crypto.keyring import parse_keyring
-from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
-from adapters.memory.enrichment import MemoryCircuitBreaker, MemoryLookupCache
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
-from adapters.providers.directory import ProviderMap, ScriptedProvider
+from adapters.providers.directory import ScriptedProvider
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
-from application.enrichment.provider_keys import ProviderKeys
-from application.enrichment.waterfall_run import WaterfallRun
 from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import BY_NAME
 from domain.enrichment.schema import EntityKind, FieldValue, Outcome, ProviderResult
 from domain.enrichment.waterfall import Attempt
 from domain.records.record import Record, RecordStatus
-from tests.conftest import TEST_KEYS
 from tests.contract.builders import funded_workspace
 from tests.fakes.simulated_time import SimulatedTime
+from tests.support.waterfall import PaidWaterfall
 
 PATIENCE = Patience(deadline_seconds=10, first_wait_seconds=1, max_wait_seconds=4)
 GRANTED = 10
@@ -34,15 +26,10 @@ def hit(**fields: str) -> ProviderResult:
     return ProviderResult(outcome=Outcome.HIT, fields={name: FieldValue(value=v) for name, v in fields.items()})
 
 
-async def world(providers: dict[str, ScriptedProvider]) -> tuple[WaterfallRun, Record, MemoryStore, SimulatedTime]:
+async def world(providers: dict[str, ScriptedProvider]) -> tuple[PaidWaterfall, Record, MemoryStore, SimulatedTime]:
     store, clock, ids, time = MemoryStore(), SystemClock(), Uuid7Generator(), SimulatedTime()
     workspace = await funded_workspace(MemoryUnitOfWork(store), GRANTED)
-    directory = ProviderMap(providers, dict.fromkeys(providers, "key"))
-    box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))
-    run = WaterfallRun(
-        MemoryUnitOfWork(store), directory, ProviderKeys(MemoryCredentialReader(store), box, directory),
-        MemoryCircuitBreaker(), MemoryLookupCache(), clock, ids, timedelta(days=30), monotonic=time.monotonic,
-    )  # fmt: skip
+    run = PaidWaterfall(store, providers, monotonic=time.monotonic)
     now = clock.now()
     record = Record(id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON,
                     inputs={"email": "ann@example.com"}, created_at=now, updated_at=now)  # fmt: skip

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from adapters.crypto.aes_gcm_box import AesGcmSecretBox
-from adapters.crypto.keyring import parse_keyring
-from adapters.memory.credentials import MemoryCredentialReader
 from adapters.memory.credits import MemoryCreditReader
-from adapters.memory.enrichment import MemoryCircuitBreaker, MemoryLookupCache
+from adapters.memory.enrichment import MemoryCircuitBreaker
 from adapters.memory.store import MemoryStore
 from adapters.memory.unit_of_work import MemoryUnitOfWork
-from adapters.providers.directory import ProviderMap, ScriptedProvider
+from adapters.providers.directory import ScriptedProvider
 from adapters.providers.http import guarded
 from adapters.system.clock import SystemClock
 from adapters.system.ids import Uuid7Generator
-from application.enrichment.provider_keys import ProviderKeys
-from application.enrichment.waterfall_run import WaterfallRun
 from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import BY_NAME
 from domain.enrichment.schema import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult, storable
 from domain.records.record import Record, RecordStatus
-from tests.conftest import TEST_KEYS
 from tests.contract.builders import funded_workspace
+from tests.support.waterfall import PaidWaterfall
 
 ASK_ONCE = Patience(deadline_seconds=0)  # a pending answer is final: these rules are not about waiting
 
@@ -37,20 +31,14 @@ class ExplodingProvider:
         raise OverflowError("integer division result too large for a float")
 
 
-async def world(providers: dict[str, Any]) -> tuple[WaterfallRun, Record, MemoryStore, MemoryCircuitBreaker]:
+async def world(providers: dict[str, Any]) -> tuple[PaidWaterfall, Record, MemoryStore, MemoryCircuitBreaker]:
     store, clock, ids = MemoryStore(), SystemClock(), Uuid7Generator()
     workspace = await funded_workspace(MemoryUnitOfWork(store), 10)
-    directory = ProviderMap(providers, dict.fromkeys(providers, "key"))
-    box = AesGcmSecretBox(parse_keyring(TEST_KEYS["encryption_keys"]))
-    breaker = MemoryCircuitBreaker()
-    run = WaterfallRun(
-        MemoryUnitOfWork(store), directory, ProviderKeys(MemoryCredentialReader(store), box, directory), breaker,
-        MemoryLookupCache(), clock, ids, timedelta(days=30),
-    )  # fmt: skip
+    run = PaidWaterfall(store, providers)
     now = clock.now()
     record = Record(id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON,
                     inputs={"email": "ann@example.com"}, created_at=now, updated_at=now)  # fmt: skip
-    return run, record, store, breaker
+    return run, record, store, run.breaker
 
 
 def test_storable_drops_values_with_control_characters() -> None:
