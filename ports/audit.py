@@ -16,6 +16,12 @@ class AuditLogRepository(Protocol):
         """Raise `Conflict` if the id is taken. Entries are never changed or removed one by one."""
 
 
+class AuditRepositories(Protocol):
+    """What a unit of work carries for the audit log."""
+
+    audit: AuditLogRepository
+
+
 class AuditLogReader(Protocol):
     @abstractmethod
     async def list_for_workspace(self, workspace_id: UUID, page: PageRequest) -> Page[AuditEntry]:

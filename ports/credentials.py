@@ -33,6 +33,12 @@ class CredentialRepository(Protocol):
         """Up to `limit` credentials sealed under any other key, ids above `after`, in id order, held."""
 
 
+class CredentialRepositories(Protocol):
+    """What a unit of work carries for provider credentials."""
+
+    credentials: CredentialRepository
+
+
 class CredentialReader(Protocol):
     @abstractmethod
     async def get(self, workspace_id: UUID, credential_id: UUID) -> Credential | None: ...

@@ -34,6 +34,12 @@ class CreditLedger(Protocol):
         posting them one after another in this unit of work, in fewer round trips."""
 
 
+class CreditRepositories(Protocol):
+    """What a unit of work carries for credits."""
+
+    credits: CreditLedger
+
+
 class CreditReader(Protocol):
     @abstractmethod
     async def account(self, workspace_id: UUID) -> CreditAccount:

@@ -75,6 +75,12 @@ class AttemptLog(Protocol):
     async def add(self, attempts: list[RecordedAttempt]) -> None: ...
 
 
+class EnrichmentRepositories(Protocol):
+    """What a unit of work carries for enrichment."""
+
+    attempts: AttemptLog
+
+
 class AttemptReader(Protocol):
     @abstractmethod
     async def for_record(self, workspace_id: UUID, record_id: UUID, limit: int) -> list[RecordedAttempt]:

@@ -23,6 +23,12 @@ class EventOutbox(Protocol):
     async def mark_published(self, event_ids: list[UUID], at: datetime) -> None: ...
 
 
+class EventRepositories(Protocol):
+    """What a unit of work carries for the event outbox."""
+
+    events: EventOutbox
+
+
 class EventReader(Protocol):
     @abstractmethod
     async def recent(self, workspace_id: UUID, limit: int) -> list[Event]:

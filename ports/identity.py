@@ -45,6 +45,13 @@ class RefreshTokenRepository(Protocol):
         """Revoke every not-yet-revoked token of the family; return how many."""
 
 
+class IdentityRepositories(Protocol):
+    """What a unit of work carries for identity."""
+
+    users: UserRepository
+    refresh_tokens: RefreshTokenRepository
+
+
 class UserReader(Protocol):
     @abstractmethod
     async def get(self, user_id: UUID) -> User | None: ...

@@ -40,6 +40,12 @@ class JobRepository(Protocol):
     async def progress(self, workspace_id: UUID, job_id: UUID) -> JobProgress | None: ...
 
 
+class JobRepositories(Protocol):
+    """What a unit of work carries for jobs."""
+
+    jobs: JobRepository
+
+
 @dataclass(slots=True, kw_only=True, frozen=True)
 class ItemResult:
     item: JobItem

@@ -48,6 +48,12 @@ class RecordRepository(Protocol):
         """True if it existed."""
 
 
+class RecordRepositories(Protocol):
+    """What a unit of work carries for records."""
+
+    records: RecordRepository
+
+
 class RecordReader(Protocol):
     @abstractmethod
     async def get(self, workspace_id: UUID, record_id: UUID) -> Record | None: ...

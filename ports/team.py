@@ -30,6 +30,12 @@ class InvitationRepository(Protocol):
         """Persist acceptance or revocation."""
 
 
+class TeamRepositories(Protocol):
+    """What a unit of work carries for the team."""
+
+    invitations: InvitationRepository
+
+
 class TeamReader(Protocol):
     @abstractmethod
     async def list_members(self, workspace_id: UUID, page: PageRequest) -> Page[MemberView]:

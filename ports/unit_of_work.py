@@ -4,36 +4,38 @@ from abc import abstractmethod
 from types import TracebackType
 from typing import Protocol, Self
 
-from ports.audit import AuditLogRepository
-from ports.credentials import CredentialRepository
-from ports.credits import CreditLedger
-from ports.enrichment import AttemptLog
-from ports.events import EventOutbox
-from ports.identity import RefreshTokenRepository, UserRepository
-from ports.jobs import JobRepository
-from ports.records import RecordRepository
-from ports.team import InvitationRepository
-from ports.webhooks import DeliveryRepository, WebhookRepository
-from ports.workspaces import MembershipRepository, WorkspaceRepository
+from ports.audit import AuditRepositories
+from ports.credentials import CredentialRepositories
+from ports.credits import CreditRepositories
+from ports.enrichment import EnrichmentRepositories
+from ports.events import EventRepositories
+from ports.identity import IdentityRepositories
+from ports.jobs import JobRepositories
+from ports.records import RecordRepositories
+from ports.team import TeamRepositories
+from ports.webhooks import WebhookRepositories
+from ports.workspaces import WorkspaceRepositories
 
 
-class UnitOfWork(Protocol):
-    """One transaction. Nothing is kept unless `commit()` is called."""
+class UnitOfWork(
+    IdentityRepositories,
+    WorkspaceRepositories,
+    TeamRepositories,
+    CreditRepositories,
+    CredentialRepositories,
+    AuditRepositories,
+    RecordRepositories,
+    EnrichmentRepositories,
+    JobRepositories,
+    EventRepositories,
+    WebhookRepositories,
+    Protocol,
+):
+    """One transaction. Nothing is kept unless `commit()` is called.
 
-    users: UserRepository
-    workspaces: WorkspaceRepository
-    memberships: MembershipRepository
-    refresh_tokens: RefreshTokenRepository
-    invitations: InvitationRepository
-    credits: CreditLedger
-    credentials: CredentialRepository
-    audit: AuditLogRepository
-    records: RecordRepository
-    attempts: AttemptLog
-    jobs: JobRepository
-    events: EventOutbox
-    webhooks: WebhookRepository
-    deliveries: DeliveryRepository
+    It carries the repositories of every context, one facet per context (its `<Context>Repositories` in
+    `ports/<context>.py`); each adapter's contexts contribute their implementations (`REPOSITORIES`).
+    """
 
     @abstractmethod
     async def __aenter__(self) -> Self: ...

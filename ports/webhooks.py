@@ -83,6 +83,13 @@ class DeliveryRepository(Protocol):
         """Dead-letter the subscription's pending deliveries (last_error = reason, no lease); how many."""
 
 
+class WebhookRepositories(Protocol):
+    """What a unit of work carries for webhooks."""
+
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
+
+
 @dataclass(slots=True, kw_only=True, frozen=True)
 class DeliveryDetail:
     delivery: Delivery

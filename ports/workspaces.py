@@ -60,6 +60,13 @@ class MembershipRepository(Protocol):
     async def remove(self, workspace_id: UUID, user_id: UUID) -> None: ...
 
 
+class WorkspaceRepositories(Protocol):
+    """What a unit of work carries for workspaces."""
+
+    workspaces: WorkspaceRepository
+    memberships: MembershipRepository
+
+
 class WorkspaceReader(Protocol):
     @abstractmethod
     async def role_of(self, workspace_id: UUID, user_id: UUID) -> Role | None: ...

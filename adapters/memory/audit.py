@@ -3,7 +3,7 @@ from __future__ import annotations
 from copy import deepcopy
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.audit.entry import AuditEntry
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
@@ -29,3 +29,9 @@ class MemoryAuditLogReader:
             before = (page.after.created_at, page.after.id)
             entries = [deepcopy(e) for e in entries if (e.created_at, e.id) < before]
         return page_of(entries[: page.limit + 1], page.limit, lambda e: Cursor(created_at=e.created_at, id=e.id))
+
+
+# This context's repositories in a unit of work (`AuditRepositories` in ports/audit.py).
+REPOSITORIES: Repositories = {
+    "audit": MemoryAuditLogRepository,
+}

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.credentials.credential import Credential
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
@@ -72,3 +72,9 @@ class MemoryCredentialReader:
 
     async def count_not_under_key(self, key_version: str) -> int:
         return sum(1 for c in self._store.tables.credentials.values() if c.sealed.key_version != key_version)
+
+
+# This context's repositories in a unit of work (`CredentialRepositories` in ports/credentials.py).
+REPOSITORIES: Repositories = {
+    "credentials": MemoryCredentialRepository,
+}

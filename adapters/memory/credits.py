@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.store import MemoryStore, Repositories, Tables
 from domain.credits.ledger import (
     CreditAccount,
     CreditRequest,
@@ -93,3 +93,9 @@ class MemoryCreditReader:
     async def open_reservations(self, created_before: datetime, limit: int) -> list[Reservation]:
         found = [r for r in self._store.tables.reservations.values() if r.is_open and r.created_at < created_before]
         return sorted(found, key=lambda r: (r.created_at, r.id))[:limit]
+
+
+# This context's repositories in a unit of work (`CreditRepositories` in ports/credits.py).
+REPOSITORIES: Repositories = {
+    "credits": MemoryCreditLedger,
+}

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.store import MemoryStore, Repositories, Tables
 from domain.enrichment import circuit_breaker as rules
 from domain.enrichment.circuit_breaker import BreakerPolicy, BreakerState, CircuitView
 from domain.enrichment.schema import Outcome, ProviderResult
@@ -77,3 +77,9 @@ class MemoryAttemptReader:
             if a.workspace_id == workspace_id and a.record_id == record_id
         ]
         return sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)[:limit]
+
+
+# This context's repositories in a unit of work (`EnrichmentRepositories` in ports/enrichment.py).
+REPOSITORIES: Repositories = {
+    "attempts": MemoryAttemptLog,
+}

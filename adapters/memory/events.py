@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables
+from adapters.memory.store import MemoryStore, Repositories, Tables
 from domain.kernel.events import Event
 
 
@@ -32,3 +32,9 @@ class MemoryEventReader:
     async def recent(self, workspace_id: UUID, limit: int) -> list[Event]:
         found = [e for e in self._store.tables.events.values() if e.workspace_id == workspace_id]
         return sorted(found, key=lambda e: (e.occurred_at, e.id), reverse=True)[:limit]
+
+
+# This context's repositories in a unit of work (`EventRepositories` in ports/events.py).
+REPOSITORIES: Repositories = {
+    "events": MemoryEventOutbox,
+}

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.identity.sessions import RefreshToken
 from domain.identity.users import User
 
@@ -68,3 +68,10 @@ class MemoryUserReader:
 
     async def get_by_email(self, email: str) -> User | None:
         return next((replace(u) for u in self._store.tables.users.values() if u.email == email), None)
+
+
+# This context's repositories in a unit of work (`IdentityRepositories` in ports/identity.py).
+REPOSITORIES: Repositories = {
+    "users": MemoryUserRepository,
+    "refresh_tokens": MemoryRefreshTokenRepository,
+}

@@ -5,7 +5,7 @@ from copy import deepcopy
 from dataclasses import replace
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.jobs.job import ItemState, Job, JobItem, JobProgress
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from ports.jobs import ItemResult
@@ -133,3 +133,9 @@ class MemoryJobReader:
             found = [j for j in found if (j.created_at, j.id) < before]
         rows = [_copy(j) for j in found[: page.limit + 1]]
         return page_of(rows, page.limit, lambda j: Cursor(created_at=j.created_at, id=j.id))
+
+
+# This context's repositories in a unit of work (`JobRepositories` in ports/jobs.py).
+REPOSITORIES: Repositories = {
+    "jobs": MemoryJobRepository,
+}

@@ -4,7 +4,7 @@ from copy import deepcopy
 from dataclasses import replace
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.records.record import Record
 from ports.records import RecordFilter
@@ -87,3 +87,9 @@ class MemoryRecordReader:
             found = [r for r in found if (r.created_at, r.id) < before]
         rows = [deepcopy(r) for r in found[: page.limit + 1]]
         return page_of(rows, page.limit, lambda r: Cursor(created_at=r.created_at, id=r.id))
+
+
+# This context's repositories in a unit of work (`RecordRepositories` in ports/records.py).
+REPOSITORIES: Repositories = {
+    "records": MemoryRecordRepository,
+}

@@ -9,6 +9,7 @@ the Postgres adapter gets from its row locks.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from uuid import UUID
@@ -70,6 +71,10 @@ class MemoryStore:
     def __init__(self) -> None:
         self.tables = Tables()
         self.write_lock = asyncio.Lock()
+
+
+# A context's repositories in a unit of work, by the attribute the port names them, each made from the tables.
+Repositories = dict[str, Callable[["Tables"], object]]
 
 
 def conflict(tables: Tables, message: str) -> Conflict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.team.invitations import Invitation
 from domain.workspaces.workspace import MemberView
@@ -69,3 +69,9 @@ class MemoryTeamReader:
             before = (page.after.created_at, page.after.id)
             invitations = [i for i in invitations if (i.created_at, i.id) < before]
         return page_of(invitations[: page.limit + 1], page.limit, lambda i: Cursor(created_at=i.created_at, id=i.id))
+
+
+# This context's repositories in a unit of work (`TeamRepositories` in ports/team.py).
+REPOSITORIES: Repositories = {
+    "invitations": MemoryInvitationRepository,
+}

@@ -1,41 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from adapters.memory.audit import MemoryAuditLogRepository
-from adapters.memory.credentials import MemoryCredentialRepository
-from adapters.memory.credits import MemoryCreditLedger
-from adapters.memory.enrichment import MemoryAttemptLog
-from adapters.memory.events import MemoryEventOutbox
-from adapters.memory.identity import MemoryRefreshTokenRepository, MemoryUserRepository
-from adapters.memory.jobs import MemoryJobRepository
-from adapters.memory.records import MemoryRecordRepository
+import adapters.memory
+from adapters.contributions import contributed
 from adapters.memory.store import MemoryStore, Tables
-from adapters.memory.team import MemoryInvitationRepository
-from adapters.memory.webhooks import MemoryDeliveryRepository, MemoryWebhookRepository
-from adapters.memory.workspaces import MemoryMembershipRepository, MemoryWorkspaceRepository
 from ports.unit_of_work import UnitOfWork
 
-# The repositories a unit of work carries, by the attribute `UnitOfWork` names them (a contract test checks that
-# this covers the port exactly).
-REPOSITORIES: dict[str, Callable[[Tables], object]] = {
-    "users": MemoryUserRepository,
-    "workspaces": MemoryWorkspaceRepository,
-    "memberships": MemoryMembershipRepository,
-    "refresh_tokens": MemoryRefreshTokenRepository,
-    "invitations": MemoryInvitationRepository,
-    "credits": MemoryCreditLedger,
-    "credentials": MemoryCredentialRepository,
-    "audit": MemoryAuditLogRepository,
-    "records": MemoryRecordRepository,
-    "attempts": MemoryAttemptLog,
-    "jobs": MemoryJobRepository,
-    "events": MemoryEventOutbox,
-    "webhooks": MemoryWebhookRepository,
-    "deliveries": MemoryDeliveryRepository,
-}
+# The repositories a unit of work carries, by the attribute `UnitOfWork` names them: what the contexts of this
+# adapter contribute (a contract test checks that this covers the port exactly).
+REPOSITORIES = contributed(adapters.memory, skip=__name__)
 
 
 class MemoryUnitOfWork(UnitOfWork):

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.webhooks.webhook import Delivery, DeliveryAttempt, DeliveryStatus, WebhookSubscription
 from ports.webhooks import DeliveryDetail
@@ -212,3 +212,10 @@ class MemoryWebhookReader:
 
     async def count_not_under_key(self, key_version: str) -> int:
         return sum(1 for w in self._store.tables.webhooks.values() if _not_under_key(w, key_version))
+
+
+# This context's repositories in a unit of work (`WebhookRepositories` in ports/webhooks.py).
+REPOSITORIES: Repositories = {
+    "webhooks": MemoryWebhookRepository,
+    "deliveries": MemoryDeliveryRepository,
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from adapters.memory.store import MemoryStore, Tables, conflict
+from adapters.memory.store import MemoryStore, Repositories, Tables, conflict
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.kernel.permissions import Role
 from domain.workspaces.workspace import Membership, Workspace, WorkspaceView
@@ -126,3 +126,10 @@ class MemoryWorkspaceReader:
             after = (page.after.created_at, page.after.id)
             views = [v for v in views if (v.created_at, v.id) > after]
         return page_of(views[: page.limit + 1], page.limit, lambda v: Cursor(created_at=v.created_at, id=v.id))
+
+
+# This context's repositories in a unit of work (`WorkspaceRepositories` in ports/workspaces.py).
+REPOSITORIES: Repositories = {
+    "workspaces": MemoryWorkspaceRepository,
+    "memberships": MemoryMembershipRepository,
+}

@@ -8,7 +8,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pagination import LAST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.audit.entry import AuditEntry
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
@@ -75,3 +75,9 @@ class PostgresAuditLogReader:
         return page_of(
             [audit_entry_from_row(r) for r in rows], page.limit, lambda e: Cursor(created_at=e.created_at, id=e.id)
         )
+
+
+# This context's repositories in a unit of work (`AuditRepositories` in ports/audit.py).
+REPOSITORIES: Repositories = {
+    "audit": PostgresAuditLogRepository,
+}

@@ -7,7 +7,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pagination import LAST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.credentials.credential import Credential, SealedSecret
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 
@@ -166,3 +166,9 @@ class PostgresCredentialReader:
         async with connection(self._pool) as conn:
             row = await (await conn.execute(COUNT_NOT_UNDER_KEY, {"key": key_version})).fetchone()
         return int(row[0]) if row else 0
+
+
+# This context's repositories in a unit of work (`CredentialRepositories` in ports/credentials.py).
+REPOSITORIES: Repositories = {
+    "credentials": PostgresCredentialRepository,
+}

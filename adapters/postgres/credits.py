@@ -20,7 +20,7 @@ from uuid import UUID
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.pagination import LAST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.credits.ledger import (
     CreditAccount,
     CreditRequest,
@@ -303,3 +303,9 @@ class PostgresCreditReader:
             cursor = await conn.execute(LIST_OPEN_RESERVATIONS, {"before": created_before, "limit": limit})
             rows = await cursor.fetchall()
         return [reservation_from_row(r) for r in rows]
+
+
+# This context's repositories in a unit of work (`CreditRepositories` in ports/credits.py).
+REPOSITORIES: Repositories = {
+    "credits": PostgresCreditLedger,
+}

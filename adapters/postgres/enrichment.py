@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.memory.enrichment import CACHEABLE
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.enrichment.schema import FieldValue, Outcome, ProviderResult
 from domain.enrichment.waterfall import Attempt, RecordedAttempt
 
@@ -152,3 +152,9 @@ class PostgresLookupCache:
         if rows:
             async with connection(self._pool) as conn, conn.cursor() as cursor:
                 await cursor.executemany(UPSERT, rows)
+
+
+# This context's repositories in a unit of work (`EnrichmentRepositories` in ports/enrichment.py).
+REPOSITORIES: Repositories = {
+    "attempts": PostgresAttemptLog,
+}

@@ -7,7 +7,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.kernel.events import Event, EventType
 
 INSERT_EVENT = """
@@ -79,3 +79,9 @@ class PostgresEventReader:
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(SELECT_RECENT, {"ws": workspace_id, "limit": max(limit, 0)})).fetchall()
         return [event_from_row(r) for r in rows]
+
+
+# This context's repositories in a unit of work (`EventRepositories` in ports/events.py).
+REPOSITORIES: Repositories = {
+    "events": PostgresEventOutbox,
+}

@@ -9,7 +9,7 @@ from uuid import UUID
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.identity.sessions import RefreshToken
 from domain.identity.users import User
 
@@ -146,3 +146,10 @@ class PostgresUserReader:
         async with connection(self._pool) as conn:
             row = await (await conn.execute(SELECT_USER_BY_EMAIL, {"email": email})).fetchone()
         return user_from_row(row) if row else None
+
+
+# This context's repositories in a unit of work (`IdentityRepositories` in ports/identity.py).
+REPOSITORIES: Repositories = {
+    "users": PostgresUserRepository,
+    "refresh_tokens": PostgresRefreshTokenRepository,
+}

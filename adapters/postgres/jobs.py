@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pagination import LAST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from adapters.postgres.records import record_from_row
 from domain.jobs.job import ItemState, Job, JobItem, JobProgress, JobStatus
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
@@ -337,3 +337,9 @@ def _finish_params(item: JobItem) -> dict[str, Any]:
         "error": item.error,
         "finished_at": item.finished_at,
     }
+
+
+# This context's repositories in a unit of work (`JobRepositories` in ports/jobs.py).
+REPOSITORIES: Repositories = {
+    "jobs": PostgresJobRepository,
+}

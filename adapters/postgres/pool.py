@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -10,6 +10,8 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from domain.kernel.errors import ServiceUnavailable
 
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+# A context's repositories in a unit of work, by the attribute the port names them, each made on the connection.
+Repositories = dict[str, Callable[[Connection], object]]
 
 
 async def open_pool(url: str, *, min_size: int, max_size: int, acquire_timeout: float) -> AsyncConnectionPool:

@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pagination import LAST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.enrichment.schema import EntityKind
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.records.record import Provenance, Record, RecordStatus
@@ -190,3 +190,9 @@ class PostgresRecordReader:
         return page_of(
             [record_from_row(r) for r in rows], page.limit, lambda r: Cursor(created_at=r.created_at, id=r.id)
         )
+
+
+# This context's repositories in a unit of work (`RecordRepositories` in ports/records.py).
+REPOSITORIES: Repositories = {
+    "records": PostgresRecordRepository,
+}

@@ -9,33 +9,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pagination import FIRST_CURSOR, LAST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.kernel.permissions import Role
 from domain.team.invitations import Invitation
-from domain.workspaces.workspace import Membership, MemberView
-
-INSERT_MEMBERSHIP = """
-INSERT INTO memberships (workspace_id, user_id, role, created_at)
-VALUES (%(workspace_id)s, %(user_id)s, %(role)s, %(created_at)s)
-"""
-
-SELECT_MEMBERSHIP = """
-SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
-"""
-
-SELECT_MEMBERSHIP_FOR_SHARE = """
-SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
-FOR SHARE
-"""
-
-COUNT_OWNERS = "SELECT count(*) FROM memberships WHERE workspace_id = %(ws)s AND role = 'owner'"
-
-SELECT_MEMBER_IDS = "SELECT user_id FROM memberships WHERE workspace_id = %(ws)s ORDER BY created_at, user_id"
-
-UPDATE_MEMBERSHIP = "UPDATE memberships SET role = %(role)s WHERE workspace_id = %(ws)s AND user_id = %(user)s"
-
-DELETE_MEMBERSHIP = "DELETE FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
+from domain.workspaces.workspace import MemberView
 
 INSERT_INVITATION = """
 INSERT INTO invitations
@@ -70,11 +48,6 @@ WHERE id = %(id)s
 """
 
 
-def membership_from_row(row: tuple[Any, ...]) -> Membership:
-    workspace_id, user_id, role, created_at = row
-    return Membership(workspace_id=workspace_id, user_id=user_id, role=Role.parse(role), created_at=created_at)
-
-
 def invitation_from_row(row: tuple[Any, ...]) -> Invitation:
     (id_, workspace_id, email, role, token_hash, invited_by, created_at, expires_at,
      accepted_at, accepted_by, revoked_at) = row  # fmt: skip
@@ -91,49 +64,6 @@ def invitation_from_row(row: tuple[Any, ...]) -> Invitation:
         accepted_by=accepted_by,
         revoked_at=revoked_at,
     )
-
-
-class PostgresMembershipRepository:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def add(self, membership: Membership) -> None:
-        with unique_violation_as_conflict("already a member"):
-            await self._conn.execute(
-                INSERT_MEMBERSHIP,
-                {
-                    "workspace_id": membership.workspace_id,
-                    "user_id": membership.user_id,
-                    "role": membership.role.label,
-                    "created_at": membership.created_at,
-                },
-            )
-
-    async def get(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
-        row = await (await self._conn.execute(SELECT_MEMBERSHIP, {"ws": workspace_id, "user": user_id})).fetchone()
-        return membership_from_row(row) if row else None
-
-    async def get_for_share(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
-        cursor = await self._conn.execute(SELECT_MEMBERSHIP_FOR_SHARE, {"ws": workspace_id, "user": user_id})
-        row = await cursor.fetchone()
-        return membership_from_row(row) if row else None
-
-    async def count_owners(self, workspace_id: UUID) -> int:
-        row = await (await self._conn.execute(COUNT_OWNERS, {"ws": workspace_id})).fetchone()
-        return int(row[0]) if row else 0
-
-    async def member_ids(self, workspace_id: UUID) -> list[UUID]:
-        rows = await (await self._conn.execute(SELECT_MEMBER_IDS, {"ws": workspace_id})).fetchall()
-        return [row[0] for row in rows]
-
-    async def update(self, membership: Membership) -> None:
-        await self._conn.execute(
-            UPDATE_MEMBERSHIP,
-            {"ws": membership.workspace_id, "user": membership.user_id, "role": membership.role.label},
-        )
-
-    async def remove(self, workspace_id: UUID, user_id: UUID) -> None:
-        await self._conn.execute(DELETE_MEMBERSHIP, {"ws": workspace_id, "user": user_id})
 
 
 class PostgresInvitationRepository:
@@ -227,3 +157,9 @@ class PostgresTeamReader:
         return page_of(
             [invitation_from_row(r) for r in rows], page.limit, lambda i: Cursor(created_at=i.created_at, id=i.id)
         )
+
+
+# This context's repositories in a unit of work (`TeamRepositories` in ports/team.py).
+REPOSITORIES: Repositories = {
+    "invitations": PostgresInvitationRepository,
+}

@@ -1,45 +1,20 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from adapters.postgres.audit import PostgresAuditLogRepository
-from adapters.postgres.credentials import PostgresCredentialRepository
-from adapters.postgres.credits import PostgresCreditLedger
-from adapters.postgres.enrichment import PostgresAttemptLog
-from adapters.postgres.events import PostgresEventOutbox
-from adapters.postgres.identity import PostgresRefreshTokenRepository, PostgresUserRepository
-from adapters.postgres.jobs import PostgresJobRepository
+import adapters.postgres
+from adapters.contributions import contributed
 from adapters.postgres.pool import Connection
-from adapters.postgres.records import PostgresRecordRepository
-from adapters.postgres.team import PostgresInvitationRepository, PostgresMembershipRepository
-from adapters.postgres.webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
-from adapters.postgres.workspaces import PostgresWorkspaceRepository
 from domain.kernel.errors import ServiceUnavailable
 from ports.unit_of_work import UnitOfWork
 
-# The repositories a unit of work carries, by the attribute `UnitOfWork` names them (a contract test checks that
-# this covers the port exactly).
-REPOSITORIES: dict[str, Callable[[Connection], object]] = {
-    "users": PostgresUserRepository,
-    "workspaces": PostgresWorkspaceRepository,
-    "memberships": PostgresMembershipRepository,
-    "refresh_tokens": PostgresRefreshTokenRepository,
-    "invitations": PostgresInvitationRepository,
-    "credits": PostgresCreditLedger,
-    "credentials": PostgresCredentialRepository,
-    "audit": PostgresAuditLogRepository,
-    "records": PostgresRecordRepository,
-    "attempts": PostgresAttemptLog,
-    "jobs": PostgresJobRepository,
-    "events": PostgresEventOutbox,
-    "webhooks": PostgresWebhookRepository,
-    "deliveries": PostgresDeliveryRepository,
-}
+# The repositories a unit of work carries, by the attribute `UnitOfWork` names them: what the contexts of this
+# adapter contribute (a contract test checks that this covers the port exactly).
+REPOSITORIES = contributed(adapters.postgres, skip=__name__)
 
 
 class PostgresUnitOfWork(UnitOfWork):

@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.delivery_attempts import append_attempts, attempts_of
 from adapters.postgres.pagination import FIRST_CURSOR, LAST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.credentials.credential import SealedSecret
 from domain.kernel.errors import Conflict
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
@@ -456,3 +456,10 @@ class PostgresWebhookReader:
         async with connection(self._pool) as conn:
             row = await (await conn.execute(COUNT_NOT_UNDER_KEY, {"key": key_version})).fetchone()
         return int(row[0]) if row else 0
+
+
+# This context's repositories in a unit of work (`WebhookRepositories` in ports/webhooks.py).
+REPOSITORIES: Repositories = {
+    "webhooks": PostgresWebhookRepository,
+    "deliveries": PostgresDeliveryRepository,
+}

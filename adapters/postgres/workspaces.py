@@ -9,10 +9,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import unique_violation_as_conflict
 from adapters.postgres.pagination import FIRST_CURSOR
-from adapters.postgres.pool import Connection, connection
+from adapters.postgres.pool import Connection, Repositories, connection
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
 from domain.kernel.permissions import Role
-from domain.workspaces.workspace import Workspace, WorkspaceView
+from domain.workspaces.workspace import Membership, Workspace, WorkspaceView
 
 INSERT_WORKSPACE = """
 INSERT INTO workspaces (id, name, created_by, created_at)
@@ -64,6 +64,77 @@ class PostgresWorkspaceRepository:
         await self._conn.execute(DELETE_WORKSPACE, {"id": workspace_id})
 
 
+INSERT_MEMBERSHIP = """
+INSERT INTO memberships (workspace_id, user_id, role, created_at)
+VALUES (%(workspace_id)s, %(user_id)s, %(role)s, %(created_at)s)
+"""
+
+SELECT_MEMBERSHIP = """
+SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
+"""
+
+SELECT_MEMBERSHIP_FOR_SHARE = """
+SELECT workspace_id, user_id, role, created_at FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s
+FOR SHARE
+"""
+
+COUNT_OWNERS = "SELECT count(*) FROM memberships WHERE workspace_id = %(ws)s AND role = 'owner'"
+
+SELECT_MEMBER_IDS = "SELECT user_id FROM memberships WHERE workspace_id = %(ws)s ORDER BY created_at, user_id"
+
+UPDATE_MEMBERSHIP = "UPDATE memberships SET role = %(role)s WHERE workspace_id = %(ws)s AND user_id = %(user)s"
+
+DELETE_MEMBERSHIP = "DELETE FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
+
+
+def membership_from_row(row: tuple[Any, ...]) -> Membership:
+    workspace_id, user_id, role, created_at = row
+    return Membership(workspace_id=workspace_id, user_id=user_id, role=Role.parse(role), created_at=created_at)
+
+
+class PostgresMembershipRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def add(self, membership: Membership) -> None:
+        with unique_violation_as_conflict("already a member"):
+            await self._conn.execute(
+                INSERT_MEMBERSHIP,
+                {
+                    "workspace_id": membership.workspace_id,
+                    "user_id": membership.user_id,
+                    "role": membership.role.label,
+                    "created_at": membership.created_at,
+                },
+            )
+
+    async def get(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
+        row = await (await self._conn.execute(SELECT_MEMBERSHIP, {"ws": workspace_id, "user": user_id})).fetchone()
+        return membership_from_row(row) if row else None
+
+    async def get_for_share(self, workspace_id: UUID, user_id: UUID) -> Membership | None:
+        cursor = await self._conn.execute(SELECT_MEMBERSHIP_FOR_SHARE, {"ws": workspace_id, "user": user_id})
+        row = await cursor.fetchone()
+        return membership_from_row(row) if row else None
+
+    async def count_owners(self, workspace_id: UUID) -> int:
+        row = await (await self._conn.execute(COUNT_OWNERS, {"ws": workspace_id})).fetchone()
+        return int(row[0]) if row else 0
+
+    async def member_ids(self, workspace_id: UUID) -> list[UUID]:
+        rows = await (await self._conn.execute(SELECT_MEMBER_IDS, {"ws": workspace_id})).fetchall()
+        return [row[0] for row in rows]
+
+    async def update(self, membership: Membership) -> None:
+        await self._conn.execute(
+            UPDATE_MEMBERSHIP,
+            {"ws": membership.workspace_id, "user": membership.user_id, "role": membership.role.label},
+        )
+
+    async def remove(self, workspace_id: UUID, user_id: UUID) -> None:
+        await self._conn.execute(DELETE_MEMBERSHIP, {"ws": workspace_id, "user": user_id})
+
+
 SELECT_ROLE = "SELECT role FROM memberships WHERE workspace_id = %(ws)s AND user_id = %(user)s"
 
 SELECT_WORKSPACE_FOR_MEMBER = """
@@ -109,3 +180,10 @@ class PostgresWorkspaceReader:
         return page_of(
             [_workspace_view(r) for r in rows], page.limit, lambda v: Cursor(created_at=v.created_at, id=v.id)
         )
+
+
+# This context's repositories in a unit of work (`WorkspaceRepositories` in ports/workspaces.py).
+REPOSITORIES: Repositories = {
+    "workspaces": PostgresWorkspaceRepository,
+    "memberships": PostgresMembershipRepository,
+}
