@@ -35,7 +35,7 @@ class Politeness:
         per_domain: int = 2,
         delay_seconds: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         if per_domain < 1:
             raise ValueError("per_domain must be at least 1")

@@ -35,7 +35,7 @@ from domain.enrichment.provider_registry import BY_NAME, REGISTRY
 from domain.enrichment.schema import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult
 from domain.records.record import Record
 from tests.contract.builders import all_entries, funded_workspace
-from tests.fakes.simulated_time import SimulatedTime
+from tests.support.clock import ManualClock
 from tests.support.waterfall import PaidWaterfall
 
 PEOPLE, ENRICHMENTS = 600, 2000
@@ -96,15 +96,15 @@ async def main() -> None:
         "hunter": SimulatedProvider("hunter", hit_rate=0.35, pending_rate=0.05, stuck_rate=0.01),
         "clearbit": SimulatedProvider("clearbit", hit_rate=0.5, pending_rate=0.1, stuck_rate=0.02),
     }
-    tick = [0.0]  # simulated seconds for the breaker: one enrichment a second
-    breaker = MemoryCircuitBreaker(monotonic=lambda: tick[0])
-    waits = SimulatedTime()  # the pending answers' waits: their own time, apart from the breaker's
-    waterfall = PaidWaterfall(store, providers, breaker=breaker, monotonic=waits.monotonic)
+    tick = ManualClock(seconds=0.0)  # the breaker's time: one enrichment a second
+    breaker = MemoryCircuitBreaker(monotonic=tick)
+    waits = ManualClock(seconds=0.0)  # the pending answers' waits: their own time, apart from the breaker's
+    waterfall = PaidWaterfall(store, providers, breaker=breaker, monotonic=waits)
     attempts: list[Any] = []
     runs: list[list[Any]] = []
     paid: Counter[tuple[str, int]] = Counter()  # (provider, person) -> times a lookup was paid for
     for n in range(ENRICHMENTS):
-        tick[0] = float(n)
+        tick.advance(n - tick())
         providers["apollo"].down = 300 <= n < 450  # an outage during the first pass
         person = n % PEOPLE
         now = clock.now()
@@ -134,7 +134,7 @@ async def main() -> None:
                       "cached_answers": sum(1 for a in attempts if a.cached),
                       "pending_then_answered": pending_lookups(runs, lambda a: a.outcome in ("hit", "miss")),
                       "pending_then_found": pending_lookups(runs, lambda a: bool(a.fields)),
-                      "simulated_wait_seconds": waits.seconds,
+                      "simulated_wait_seconds": sum(waits.slept),
                       "credits_charged": ledger_total,
                       "credits_per_attempt_sum": sum(a.credits for a in attempts)}))  # fmt: skip
     print(json.dumps({"benchmark": "P7", "wasted_on_non_billable_misses": charged_non_billable_misses,

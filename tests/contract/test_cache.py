@@ -185,15 +185,15 @@ async def test_an_outage_is_logged_once_per_interval_not_once_per_call() -> None
 
 async def test_after_a_failure_redis_is_left_alone_for_a_while() -> None:
     """The fallback answers at once instead of each call waiting for its own timeout."""
-    now = [100.0]
-    outage = RedisOutage("cache", retry_seconds=5, monotonic=lambda: now[0])
+    clock = ManualClock()
+    outage = RedisOutage("cache", retry_seconds=5, monotonic=clock)
     client = Redis.from_url(CLOSED_PORT, socket_connect_timeout=0.5)
     cache = RedisCache(client, outage=outage)
     try:
         await cache.get(unique_key(), bytes)
         assert outage.down
         assert not outage.may_try()
-        now[0] += 5
+        clock.advance(5)
         assert outage.may_try()
     finally:
         await client.aclose()

@@ -463,27 +463,27 @@ async def test_robots_is_fetched_once_for_many_callers(client: httpx.AsyncClient
 
 
 async def test_robots_is_fetched_again_after_its_ttl(client: httpx.AsyncClient) -> None:
-    now = [1000.0]
+    clock = ManualClock()
     async with serving(robots_site(200, RULES)) as server:
-        robots = ProtegoRobots(guard(client), UA, ttl_seconds=60, clock=lambda: now[0])
+        robots = ProtegoRobots(guard(client), UA, ttl_seconds=60, clock=clock)
         await robots.allowed(server.base + "/")
-        now[0] += 59
+        clock.advance(59)
         await robots.allowed(server.base + "/")
         assert server.paths().count("/robots.txt") == 1
-        now[0] += 2
+        clock.advance(2)
         await robots.allowed(server.base + "/")
         assert server.paths().count("/robots.txt") == 2
 
 
 async def test_a_failed_robots_is_retried_sooner_than_the_ttl(client: httpx.AsyncClient) -> None:
-    now = [1000.0]
+    clock = ManualClock()
     async with serving(robots_site(500)) as server:
-        robots = ProtegoRobots(guard(client), UA, ttl_seconds=3600, retry_seconds=300, clock=lambda: now[0])
+        robots = ProtegoRobots(guard(client), UA, ttl_seconds=3600, retry_seconds=300, clock=clock)
         assert await robots.allowed(server.base + "/") is False
-        now[0] += 299
+        clock.advance(299)
         assert await robots.allowed(server.base + "/") is False
         assert server.paths().count("/robots.txt") == 1
-        now[0] += 2
+        clock.advance(2)
         await robots.allowed(server.base + "/")
         assert server.paths().count("/robots.txt") == 2
 
@@ -528,36 +528,22 @@ async def test_politeness_caps_concurrency_per_host_and_hosts_are_independent() 
     assert politeness.tracked_hosts == 0  # idle hosts are dropped
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
 async def test_politeness_spaces_the_starts_on_one_host() -> None:
-    fake = FakeTime()
-    politeness = Politeness(per_domain=5, delay_seconds=0.5, clock=fake.clock, sleep=fake.sleep)
+    fake = ManualClock(seconds=100.0)
+    politeness = Politeness(per_domain=5, delay_seconds=0.5, clock=fake, sleep=fake.sleep)
     starts: dict[str, list[float]] = {"a.test": [], "b.test": []}
 
     async def fetch(host: str) -> None:
         async with politeness.slot(host):
-            starts[host].append(fake.now)
+            starts[host].append(fake())
 
     await asyncio.gather(*(fetch("a.test") for _ in range(4)), fetch("b.test"))
     assert starts["a.test"] == [100.0, 100.5, 101.0, 101.5]
     assert fake.slept == [0.5, 0.5, 0.5]  # only a.test's later fetches waited: b.test did not wait for its turn
     assert len(starts["b.test"]) == 1
-    fake.now += 10
+    fake.advance(10)
     await fetch("a.test")  # long after: no wait
-    assert starts["a.test"][-1] == fake.now
+    assert starts["a.test"][-1] == fake()
 
 
 async def test_politeness_with_real_time_keeps_the_delay() -> None:
@@ -574,13 +560,13 @@ async def test_politeness_with_real_time_keeps_the_delay() -> None:
 
 
 async def test_politeness_forgets_idle_hosts() -> None:
-    fake = FakeTime()
-    politeness = Politeness(per_domain=1, delay_seconds=0.5, clock=fake.clock, sleep=fake.sleep)
+    fake = ManualClock()
+    politeness = Politeness(per_domain=1, delay_seconds=0.5, clock=fake, sleep=fake.sleep)
     most = 0
     for i in range(1000):
         async with politeness.slot(f"host{i}.test"):
             pass
-        fake.now += 1
+        fake.advance(1)
         most = max(most, politeness.tracked_hosts)
     assert most <= 64
 

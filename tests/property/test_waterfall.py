@@ -25,7 +25,7 @@ from domain.enrichment.provider_registry import REGISTRY
 from domain.enrichment.schema import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult, lookup_key
 from domain.records.record import Record
 from tests.contract.builders import funded_workspace
-from tests.fakes.simulated_time import SimulatedTime
+from tests.support.clock import ManualClock
 from tests.support.waterfall import PaidWaterfall
 
 VALUES: dict[str, Any] = {
@@ -76,10 +76,10 @@ async def scenario(
 ) -> tuple[list[Any], Any, dict[str, int], int]:
     """The runs' results, the account, and the calls each provider took in the first run."""
     store = MemoryStore()
-    clock, ids, time = SystemClock(), Uuid7Generator(), SimulatedTime()
+    clock, ids, time = SystemClock(), Uuid7Generator(), ManualClock()
     workspace = await funded_workspace(MemoryUnitOfWork(store), 100)
     providers = {name: ScriptedProvider(name, result, pending_first=pending[name]) for name, result in script.items()}
-    waterfall = PaidWaterfall(store, providers, monotonic=time.monotonic)
+    waterfall = PaidWaterfall(store, providers, monotonic=time)
     now = clock.now()
     record = Record(id=ids.new_id(), workspace_id=workspace.id, kind=EntityKind.PERSON, inputs=dict(INPUTS),
                     created_at=now, updated_at=now)  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -15,12 +16,15 @@ class ManualClock:
       rate limiters, circuit breakers and proxy managers.
 
     `advance` moves both dials by the same amount, given in seconds or as a timedelta; each dial adds it exactly
-    (seconds to seconds, a timedelta to the datetime), so no reading drifts through a conversion.
+    (seconds to seconds, a timedelta to the datetime), so no reading drifts through a conversion. `sleep` is an
+    `asyncio.sleep` (or a waterfall's `pause`) that passes at once: it advances the clock by what it was asked,
+    notes it in `slept`, and lets other tasks run.
     """
 
     def __init__(self, now: datetime = START, *, seconds: float = 1_000.0) -> None:
         self._now = now
         self._seconds = seconds
+        self.slept: list[float] = []
 
     def now(self) -> datetime:
         return self._now
@@ -35,3 +39,10 @@ class ManualClock:
         else:
             self._now += timedelta(seconds=by)
             self._seconds += by
+
+    async def sleep(self, seconds: float) -> bool:
+        """Always True: as a waterfall's `pause`, it never says stop."""
+        self.slept.append(seconds)
+        self.advance(max(seconds, 0.0))
+        await asyncio.sleep(0)
+        return True
