@@ -32,6 +32,7 @@ from entrypoints.worker.metrics_server import serve_metrics
 from tests.api import Account, create_workspace, register
 from tests.conftest import Backend, test_settings
 from tests.fakes.receiver import Receiver
+from tests.support.clock import ManualClock
 from tests.support.credits import IDS, create_world
 from tests.support.jobs import crowd, submit, wait_until_finished
 from tests.support.temporal import worker_process
@@ -236,8 +237,8 @@ async def test_credits_count_once_committed_never_for_a_replay_or_a_refusal(back
 
 
 async def test_the_metered_breaker_reports_each_circuit_as_it_changes() -> None:
-    clock = [0.0]
-    breaker = MemoryCircuitBreaker(BreakerPolicy(minimum_calls=2, open_seconds=10), monotonic=lambda: clock[0])
+    clock = ManualClock(seconds=0.0)
+    breaker = MemoryCircuitBreaker(BreakerPolicy(minimum_calls=2, open_seconds=10), monotonic=clock)
     metrics = MemoryMetrics()
     metered = MeteredCircuitBreaker(breaker, metrics)
     assert await metered.allow("apollo")
@@ -247,7 +248,7 @@ async def test_the_metered_breaker_reports_each_circuit_as_it_changes() -> None:
     await metered.record("apollo", False)  # 1 failure in 2 calls: half fail, it opens
     assert metrics.circuits == {"apollo": Circuit.OPEN}
     assert not await metered.allow("apollo")
-    clock[0] = 11.0
+    clock.advance(11)
     assert await metered.allow("apollo"), "a probe"
     assert metrics.circuits == {"apollo": Circuit.HALF_OPEN}
     await metered.record("apollo", True)
