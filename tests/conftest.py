@@ -73,7 +73,7 @@ from ports.webhooks import WebhookReader
 from ports.workspaces import WorkspaceReader
 
 # No test exports spans to a collector: tracing is off here and in every `cascade` process a test spawns
-# (they inherit this environment); tests/integration/test_tracing.py turns it on with an in-memory exporter.
+# (they inherit this environment); tests/integration/platform/test_tracing.py turns it on with an in-memory exporter.
 os.environ["OTEL_ENABLED"] = "false"
 MIGRATIONS = PROJECT_ROOT / "migrations" / "postgres"
 # argon2 at its cheapest: tests exercise the logic, not the cost.

@@ -34,7 +34,7 @@ from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import BY_NAME, REGISTRY
 from domain.enrichment.schema import EntityKind, FieldValue, Outcome, ProviderQuery, ProviderResult
 from domain.records.record import Record
-from tests.contract.builders import all_entries, funded_workspace
+from tests.support.builders.accounts import all_entries, funded_workspace
 from tests.support.clock import ManualClock
 from tests.support.waterfall import PaidWaterfall
 

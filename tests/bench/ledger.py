@@ -30,7 +30,7 @@ from adapters.system.ids import Uuid7Generator
 from application.credit.charge_credits import ChargeCredits, ChargeCreditsCommand
 from domain.credits.ledger import BALANCE_SIGN, CreditRequest, EntryKind
 from tests.conftest import MIGRATIONS, create_database
-from tests.contract.builders import all_entries, funded_workspace
+from tests.support.builders.accounts import all_entries, funded_workspace
 
 CLIENTS = 32
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))

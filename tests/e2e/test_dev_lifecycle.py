@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from entrypoints.cli.embedded_postgres import EmbeddedPostgres
-from tests.e2e.dev_process import PASSWORD, Dev, dev_env, processes_of, register, run_cascade, wait_until
+from tests.support.dev_process import PASSWORD, Dev, dev_env, processes_of, register, run_cascade, wait_until
 
 
 @pytest.fixture

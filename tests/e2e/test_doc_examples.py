@@ -36,7 +36,7 @@ from entrypoints.cli.processes import free_port
 from entrypoints.http.errors import STATUS_BY_CODE
 from entrypoints.wiring.settings import PROJECT_ROOT, env_name, flat, load_settings, setting_names
 from tests.conftest import create_database
-from tests.e2e.dev_process import Dev
+from tests.support.dev_process import Dev
 
 CASCADE = str(PROJECT_ROOT / ".venv" / "bin" / "cascade")
 DOCUMENTS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]

@@ -18,7 +18,7 @@ import pytest
 from entrypoints.cli.processes import free_port
 from entrypoints.wiring.settings import PROJECT_ROOT
 from tests.conftest import create_database
-from tests.e2e.dev_process import CASCADE, Dev, base_env, dev_env, processes_of
+from tests.support.dev_process import CASCADE, Dev, base_env, dev_env, processes_of
 
 
 def walkthrough_script() -> str:

@@ -29,7 +29,7 @@ from domain.credits.ledger import BALANCE_SIGN, CreditRequest, EntryKind, Ledger
 from domain.kernel.errors import Conflict, DomainError, InsufficientCredits, NotFound
 from ports.credits import CreditReader
 from ports.unit_of_work import UnitOfWork
-from tests.contract.builders import all_entries, new_user, new_workspace
+from tests.support.builders.accounts import all_entries, new_user, new_workspace
 
 T = TypeVar("T")
 amounts = st.integers(min_value=1, max_value=60)

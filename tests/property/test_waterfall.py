@@ -24,7 +24,7 @@ from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import REGISTRY
 from domain.enrichment.schema import PERSON_FIELDS, EntityKind, FieldValue, Outcome, ProviderResult, lookup_key
 from domain.records.record import Record
-from tests.contract.builders import funded_workspace
+from tests.support.builders.accounts import funded_workspace
 from tests.support.clock import ManualClock
 from tests.support.waterfall import PaidWaterfall
 

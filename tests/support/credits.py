@@ -20,7 +20,7 @@ from domain.kernel.permissions import Role
 from domain.workspaces.workspace import Membership
 from ports.credits import CreditReader
 from tests.conftest import Backend
-from tests.contract.builders import new_user, persist
+from tests.support.builders.accounts import new_user, persist
 from tests.support.clock import ManualClock
 
 NOW = datetime(2025, 6, 2, 8, 0, 0, 500000, tzinfo=UTC)
