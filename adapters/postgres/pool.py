@@ -4,7 +4,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 import psycopg
+from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from domain.kernel.errors import ServiceUnavailable
@@ -22,10 +24,18 @@ async def open_pool(url: str, *, min_size: int, max_size: int, acquire_timeout: 
         max_size=max_size,
         timeout=acquire_timeout,
         kwargs={"autocommit": True},
+        configure=_use_msgspec_for_json,
         open=False,
     )
     await pool.open(wait=False)
     return pool
+
+
+async def _use_msgspec_for_json(conn: Connection) -> None:
+    """`json` and `jsonb` columns decoded and encoded by msgspec: several times the standard library's speed, on
+    every record row (inputs, fields, provenance)."""
+    set_json_loads(msgspec.json.decode, conn)
+    set_json_dumps(msgspec.json.encode, conn)
 
 
 @asynccontextmanager

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+import msgspec
 import structlog
 from opentelemetry import trace
 
@@ -15,12 +18,18 @@ REDACTED = "[REDACTED]"
 _SENSITIVE = ("password", "secret", "token", "apikey", "authorization", "cookie", "xservicekey")
 
 
+@functools.lru_cache(maxsize=4096)  # keys repeat (the code's own, header names): answered once each
 def is_sensitive(key: str) -> bool:
     flat = key.lower().replace("-", "").replace("_", "")
     return any(word in flat for word in _SENSITIVE)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def redact(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most values: no walk
+        return value
     if isinstance(value, Mapping):
         return {k: REDACTED if isinstance(k, str) and is_sensitive(k) else redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -64,6 +73,18 @@ def trace_context_processor(_: Any, __: str, event: MutableMapping[str, Any]) ->
     return event
 
 
+_ENCODER = msgspec.json.Encoder(enc_hook=str)  # what JSON has no type for (an exception, a path) as its text
+
+
+def render_json(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
+    """The line as JSON: msgspec (a tenth of the standard library's time), the standard library for what msgspec
+    refuses (a key that is not a string), each unknown value as its text."""
+    try:
+        return _ENCODER.encode(event).decode()
+    except TypeError:
+        return json.dumps(event, default=str)
+
+
 class _Stdout:
     """Resolve sys.stdout at write time, so redirected output (tests, daemons) is honoured."""
 
@@ -74,8 +95,18 @@ class _Stdout:
         sys.stdout.flush()
 
 
+_level = logging.INFO
+
+
+def debug_enabled() -> bool:
+    """Whether DEBUG lines are written: so that a caller builds what only a DEBUG line would carry only then."""
+    return _level <= logging.DEBUG
+
+
 def configure_logging(level: str) -> None:
+    global _level
     numeric = logging.getLevelNamesMapping()[level.upper()]
+    _level = numeric
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -83,7 +114,7 @@ def configure_logging(level: str) -> None:
         trace_context_processor,
         redact_processor,
         structlog.processors.format_exc_info,
-        structlog.processors.JSONRenderer(),
+        render_json,
     ]
     structlog.configure(
         processors=processors,

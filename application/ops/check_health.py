@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ports.health import CacheProbe, ComponentHealth, DatabaseProbe, Status, WorkflowProbe
 
 ProcessStatus = Literal["starting", "ok", "down"]
+# How long one check of the components answers health and readiness.
+FRESH_SECONDS = 1.0
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -50,7 +53,8 @@ class HealthReport:
 
 
 class CheckHealth:
-    """Each component's status, checked concurrently, and the processes started beside this one.
+    """Each component's status, checked concurrently (at most once per FRESH_SECONDS: health and readiness
+    answer from the last check until then), and the processes started beside this one.
 
     Rules: a required component that is down makes the whole system down
     (not ready); an optional one that is not ok makes it degraded. A process
@@ -59,11 +63,19 @@ class CheckHealth:
     is skipped).
     """
 
-    def __init__(self, database: DatabaseProbe, cache: CacheProbe, workflows: WorkflowProbe) -> None:
+    def __init__(
+        self,
+        database: DatabaseProbe,
+        cache: CacheProbe,
+        workflows: WorkflowProbe,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._probes = [database, cache, workflows]
+        self._monotonic = monotonic
+        self._last: tuple[float, list[ComponentHealth]] | None = None
 
     async def __call__(self, processes: Sequence[ProcessHealth] = ()) -> HealthReport:
-        components = list(await asyncio.gather(*(probe.check() for probe in self._probes)))
+        components = await self._components()
         if any(c.required and c.status == "down" for c in components):
             status: Status = "down"
         elif any(c.status != "ok" for c in components) or any(p.status != "ok" for p in processes):
@@ -71,3 +83,12 @@ class CheckHealth:
         else:
             status = "ok"
         return HealthReport(status=status, components=components, processes=list(processes))
+
+    async def _components(self) -> list[ComponentHealth]:
+        """Checked at most once per FRESH_SECONDS: a load balancer's (or a load test's) probes cost no more."""
+        now = self._monotonic()
+        if self._last is not None and now - self._last[0] < FRESH_SECONDS:
+            return self._last[1]
+        components = list(await asyncio.gather(*(probe.check() for probe in self._probes)))
+        self._last = (now, components)
+        return components

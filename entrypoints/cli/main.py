@@ -67,7 +67,9 @@ def release_stale(settings: Settings, older_than_minutes: int) -> None:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cascade", description="Cascade data-enrichment backend")
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the REST API (settings from CASCADE_* variables)")
+    serve_command = commands.add_parser("serve", help="serve the REST API (settings from CASCADE_* variables)")
+    # how the processes of `CASCADE_API_WORKERS` > 1 receive the socket their supervisor listens on
+    serve_command.add_argument("--listening-fd", type=int, default=None, help=argparse.SUPPRESS)
     commands.add_parser("migrate", help="apply pending PostgreSQL migrations")
     commands.add_parser("worker", help="run enrichment jobs from the Temporal task queue (CASCADE_TEMPORAL_ADDRESS)")
     commands.add_parser("scraper", help="the scraper service (CASCADE_SCRAPER_HOST / _PORT, X-Service-Key auth)")
@@ -115,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in TRACED:  # before any pool, client or app exists, so all of them are instrumented
             setup_tracing(TRACED[args.command])
         if args.command == "serve":
-            serve(settings)
+            serve(settings, listening_fd=args.listening_fd)
         elif args.command == "migrate":
             with command_database(settings, "migrate") as database:
                 run_migrations(database)

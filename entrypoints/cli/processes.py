@@ -107,7 +107,9 @@ os.execvp(sys.argv[2], sys.argv[2:])
 """
 
 
-def spawn(command: list[str], *, env: dict[str, str] | None = None, stdout: Any = None) -> subprocess.Popen[bytes]:
+def spawn(
+    command: list[str], *, env: dict[str, str] | None = None, stdout: Any = None, pass_fds: tuple[int, ...] = ()
+) -> subprocess.Popen[bytes]:
     """Start a child that dies with this process (Linux) and in a process group of its own.
 
     Its own group: a Ctrl-C in the terminal reaches only the parent, which then stops its children in order (the
@@ -116,7 +118,12 @@ def spawn(command: list[str], *, env: dict[str, str] | None = None, stdout: Any 
     if sys.platform == "linux":
         command = [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
     return subprocess.Popen(
-        command, env=env, stdout=stdout, stderr=subprocess.STDOUT if stdout else None, process_group=0
+        command,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.STDOUT if stdout else None,
+        process_group=0,
+        pass_fds=pass_fds,
     )
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import sys
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -11,7 +16,7 @@ import uvicorn
 
 from adapters.postgres.migrator import migrate
 from application.ops.check_health import ProcessBoard
-from entrypoints.cli.processes import ServiceError, port_taken
+from entrypoints.cli.processes import ServiceError, port_taken, spawn, stop_child
 from entrypoints.http.server_protocol import with_header_timeout
 from entrypoints.wiring.settings import ConfigError, Settings
 
@@ -48,8 +53,60 @@ def api_server(settings: Settings, board: ProcessBoard | None = None) -> uvicorn
     )
 
 
-def serve(settings: Settings) -> None:
-    api_server(settings).run()
+def api_workers(settings: Settings) -> tuple[int, str | None]:
+    """How many API processes `cascade serve` runs, and why one only when more were asked for."""
+    asked = settings.api_workers or os.cpu_count() or 1
+    if asked == 1:
+        return 1, None
+    if settings.profile == "memory":
+        return 1, "the memory profile keeps its data inside one process"
+    if not settings.temporal.address:
+        return 1, "without Temporal, jobs and webhook deliveries run inside the API process, which must be one"
+    return asked, None
+
+
+def serve(settings: Settings, *, listening_fd: int | None = None) -> None:
+    """The API: one process, or `api_workers` of them sharing one listening socket (this one supervises)."""
+    if listening_fd is not None:  # one of several: serve on the socket the supervisor made
+        api_server(settings).run(sockets=[socket.socket(fileno=listening_fd)])
+        return
+    workers, why_one = api_workers(settings)
+    if why_one is not None:
+        log.info("api_workers", workers=1, asked=settings.api_workers or os.cpu_count(), reason=why_one)
+    if workers == 1:
+        api_server(settings).run()
+        return
+    serve_processes(settings, workers)
+
+
+def serve_processes(settings: Settings, workers: int) -> None:
+    """`workers` API processes accepting on one socket made here; when one ends, the others are stopped and the
+    command ends with its code (a supervisor above restarts the whole)."""
+    listening = socket.create_server((settings.host, settings.port), backlog=2048, reuse_port=False)
+    listening.set_inheritable(True)
+    fd = listening.fileno()
+    command = [sys.executable, "-m", "entrypoints.cli.main", "serve", "--listening-fd", str(fd)]
+    children = [spawn(command, pass_fds=(fd,)) for _ in range(workers)]
+    log.info("serving", url=f"http://{settings.host}:{settings.port}", workers=workers, pids=[c.pid for c in children])
+
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(child.poll() is None for child in children):
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            stop_child(child)  # each in its own group, so a Ctrl-C reaches them only through here
+        codes = [child.returncode for child in children]
+        listening.close()
+    if any(codes):
+        raise SystemExit(next(code for code in codes if code))
 
 
 def serve_scraper(settings: Settings) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -14,7 +14,7 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.telemetry.logging import redact, redact_path
+from adapters.telemetry.logging import debug_enabled, redact, redact_path
 from entrypoints.http.envelope import request_id_var, request_trace_var
 from entrypoints.http.errors import document_errors
 from entrypoints.http.exchange import Exchange
@@ -78,7 +78,7 @@ def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id" and _VALID_REQUEST_ID.match(value):
             return value.decode()
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 128 random bits, as a uuid4's hex, in a fifth of its time
 
 
 def _access_log(scope: Any, status: int, started: float) -> None:
@@ -95,6 +95,8 @@ def _access_log(scope: Any, status: int, started: float) -> None:
         log.error("request", **fields)
         return
     log.info("request", **fields)
+    if not debug_enabled():
+        return
     # Redacted here as well as in the log pipeline: a secret never reaches a processor.
     headers = {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k in _LOGGED_HEADERS}
     log.debug("request_headers", headers=redact(headers))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dishka import Provider, Scope, decorate, provide
 from redis.asyncio import Redis
 
-from adapters.memory.cache import DisabledCache, MemoryCache
+from adapters.memory.cache import DisabledCache, LocalFirstCache, MemoryCache
 from adapters.memory.enrichment import MemoryCircuitBreaker
 from adapters.memory.health import StaticProbe
 from adapters.memory.rate_limiter import MemoryRateLimiter
@@ -49,14 +49,17 @@ class RedisWiring(Provider):
         return RedisProbe(client)
 
     @provide
-    def cache(self, client: Redis) -> Cache:
-        return RedisCache(client)
+    def cache(self, client: Redis, settings: Settings) -> Cache:
+        shared = RedisCache(client)
+        if settings.cache_local_seconds <= 0:
+            return shared
+        return LocalFirstCache(shared, local_seconds=settings.cache_local_seconds)
 
 
 class InProcessWiring(Provider):
-    """No Redis: limits hold per process, and only the memory profile, one process by nature, may cache.
-    Processes that share a database but no Redis could not tell each other what changed, so they read
-    from the source."""
+    """No Redis: limits hold per process. The memory profile, one process by nature, caches for the TTL;
+    processes that share a database but no Redis cannot tell each other what changed, so each keeps its
+    copy for `cache_local_seconds` only (or reads the source, with 0)."""
 
     scope = Scope.APP
 
@@ -73,8 +76,12 @@ class InProcessWiring(Provider):
         return StaticProbe("redis", "not configured; rate limits are per process")
 
     @provide
-    def cache(self, topology: Topology) -> Cache:
-        return MemoryCache() if topology.in_memory else DisabledCache()
+    def cache(self, topology: Topology, settings: Settings) -> Cache:
+        if topology.in_memory:
+            return MemoryCache()
+        if settings.cache_local_seconds <= 0:
+            return DisabledCache()
+        return LocalFirstCache(None, local_seconds=settings.cache_local_seconds)
 
 
 class LimitsWiring(Provider):

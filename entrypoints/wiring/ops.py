@@ -5,8 +5,12 @@ from __future__ import annotations
 from dishka import Provider, Scope, provide
 
 from application.ops.check_health import CheckHealth
+from ports.health import CacheProbe, DatabaseProbe, WorkflowProbe
 
 
 class OpsWiring(Provider):
     scope = Scope.APP
-    check_health = provide(CheckHealth)
+
+    @provide
+    def check_health(self, database: DatabaseProbe, cache: CacheProbe, workflows: WorkflowProbe) -> CheckHealth:
+        return CheckHealth(database, cache, workflows)

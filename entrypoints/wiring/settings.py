@@ -179,6 +179,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     encryption_keys: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    # `cascade serve`'s processes on the one port; 0: one per core. One only on the memory profile, and without
+    # Temporal (jobs and webhook deliveries then run inside the API process, which must be one).
+    api_workers: int = 0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_json_body_bytes: int = 1_048_576
     password_hash_memory_kib: int = 65536
@@ -187,6 +190,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
     network_allowlist: str = ""  # CIDRs the scraper (and webhooks) may reach although private
     credits_low_threshold: int = 50  # `credits.low` when available credits fall below it; 0: never
+    # How long this process answers from its own copy of a cached role or user: another process's change
+    # reaches it within this bound (its own at once). 0: no copy (every read asks Redis, or the database).
+    cache_local_seconds: float = 2.0
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     http: HttpSettings = msgspec.field(default_factory=HttpSettings)
     login: LoginSettings = msgspec.field(default_factory=LoginSettings)
@@ -210,6 +216,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         _check_range("port", self.port, 1, 65535)
+        _check_range("api_workers", self.api_workers, 0, 256)
         _check_range("embedded_postgres_port", self.embedded.postgres_port, 1, 65535)
         _check_range("embedded_temporal_port", self.embedded.temporal_port, 1, 65535)
         _check_range("database_pool_min", self.database.pool_min, 0, 1000)
