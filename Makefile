@@ -81,6 +81,7 @@ bench: $(DEV)
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.ledger
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.job_throughput
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.webhook_throughput
+	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.api_hot_path
 	$(BIN)/python -m tests.bench.credits_wasted
 	$(BIN)/python -m tests.bench.scraper_pages
 

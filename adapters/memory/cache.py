@@ -96,7 +96,7 @@ class DisabledCache:
 
 
 class LocalFirstCache:
-    """A short-lived copy in this process in front of the shared cache, or of none.
+    """A short-lived copy in this process in front of a shared cache, or of none (what runs without Redis).
 
     A read this process made in the last `local_seconds` is answered without a round trip; a change deletes
     the keys here and in the shared cache, so this process sees it at once and every other within

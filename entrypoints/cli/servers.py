@@ -101,12 +101,14 @@ def serve_processes(settings: Settings, workers: int) -> None:
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
     finally:
+        ended = [child.returncode for child in children if child.returncode is not None]  # before we stop any
         for child in children:
             stop_child(child)  # each in its own group, so a Ctrl-C reaches them only through here
-        codes = [child.returncode for child in children]
         listening.close()
-    if any(codes):
-        raise SystemExit(next(code for code in codes if code))
+    # Stopped by us, a child ends on our SIGTERM (uvicorn raises it again once shut down); one that ended by
+    # itself gives the command its code.
+    if not stopping and ended:
+        raise SystemExit(ended[0] if ended[0] > 0 else 1)
 
 
 def serve_scraper(settings: Settings) -> None:

@@ -49,11 +49,9 @@ class RedisWiring(Provider):
         return RedisProbe(client)
 
     @provide
-    def cache(self, client: Redis, settings: Settings) -> Cache:
-        shared = RedisCache(client)
-        if settings.cache_local_seconds <= 0:
-            return shared
-        return LocalFirstCache(shared, local_seconds=settings.cache_local_seconds)
+    def cache(self, client: Redis) -> Cache:
+        # No copy in process: every replica sees a change at once through Redis.
+        return RedisCache(client)
 
 
 class InProcessWiring(Provider):
