@@ -27,10 +27,6 @@ class SiteFetcher:
         self._politeness = politeness
         self._browsers = browsers
 
-    @property
-    def can_render(self) -> bool:
-        return self._browsers is not None
-
     async def fetch(self, url: str, render: Render) -> Page:
         if render is Render.ALWAYS:
             return await self._render(url)

@@ -7,8 +7,6 @@ from typing import TypeVar
 
 import msgspec
 
-from ports.cache import Cache
-
 T = TypeVar("T")
 
 # 0xc1 is the one byte msgpack never writes: it marks a key deleted and held (see `Cache.delete`).
@@ -34,12 +32,21 @@ def ttl_ms(seconds: float) -> int:
 
 
 class MemoryCache:
-    """The cache of one process: the `memory` profile and the tests. Entries expire on their TTL;
-    past `max_entries` the expired go first, then the oldest written."""
+    """The cache of one process: the `memory` profile, the tests, and each process of the `local` profile without
+    Redis. Entries expire on their TTL, or after `max_ttl_seconds` if that is sooner: processes that share a
+    database but no cache cannot tell each other what changed, so that is the bound within which each sees
+    another's change (its own at once). Past `max_entries` the expired go first, then the oldest written."""
 
-    def __init__(self, *, monotonic: Callable[[], float] = time.monotonic, max_entries: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_entries: int = 100_000,
+        max_ttl_seconds: float = math.inf,
+    ) -> None:
         self._now = monotonic
         self._max_entries = max_entries
+        self._max_ttl = max_ttl_seconds
         self._entries: dict[str, tuple[float, bytes]] = {}  # key -> (expires at, encoded value)
 
     async def get(self, key: str, kind: type[T]) -> T | None:
@@ -49,7 +56,7 @@ class MemoryCache:
     async def set(self, key: str, value: object, *, ttl_seconds: float, if_absent: bool = False) -> bool:
         if if_absent and self._live(key) is not None:
             return False
-        self._store(key, encode(value), ttl_seconds)
+        self._store(key, encode(value), min(ttl_seconds, self._max_ttl))
         return True
 
     async def delete(self, *keys: str, hold_seconds: float = 0.0) -> None:
@@ -93,46 +100,3 @@ class DisabledCache:
 
     async def delete(self, *keys: str, hold_seconds: float = 0.0) -> None:
         return None
-
-
-class LocalFirstCache:
-    """A short-lived copy in this process in front of a shared cache, or of none (what runs without Redis).
-
-    A read this process made in the last `local_seconds` is answered without a round trip; a change deletes
-    the keys here and in the shared cache, so this process sees it at once and every other within
-    `local_seconds` (what a copy may lag behind, whatever TTL the value has). Without a shared cache the copy
-    is all there is: processes that share a database but no Redis each cache for that long.
-    """
-
-    def __init__(
-        self,
-        shared: Cache | None,
-        *,
-        local_seconds: float,
-        monotonic: Callable[[], float] = time.monotonic,
-        max_entries: int = 100_000,
-    ) -> None:
-        self._shared = shared
-        self._seconds = local_seconds
-        self._local = MemoryCache(monotonic=monotonic, max_entries=max_entries)
-
-    async def get(self, key: str, kind: type[T]) -> T | None:
-        value = await self._local.get(key, kind)
-        if value is not None or self._shared is None:
-            return value
-        value = await self._shared.get(key, kind)
-        if value is not None:
-            await self._local.set(key, value, ttl_seconds=self._seconds, if_absent=True)
-        return value
-
-    async def set(self, key: str, value: object, *, ttl_seconds: float, if_absent: bool = False) -> bool:
-        if self._shared is not None and not await self._shared.set(
-            key, value, ttl_seconds=ttl_seconds, if_absent=if_absent
-        ):
-            return False
-        return await self._local.set(key, value, ttl_seconds=min(ttl_seconds, self._seconds), if_absent=if_absent)
-
-    async def delete(self, *keys: str, hold_seconds: float = 0.0) -> None:
-        await self._local.delete(*keys, hold_seconds=hold_seconds)
-        if self._shared is not None:
-            await self._shared.delete(*keys, hold_seconds=hold_seconds)

@@ -56,12 +56,10 @@ def api_server(settings: Settings, board: ProcessBoard | None = None) -> uvicorn
 def api_workers(settings: Settings) -> tuple[int, str | None]:
     """How many API processes `cascade serve` runs, and why one only when more were asked for."""
     asked = settings.api_workers or os.cpu_count() or 1
-    if asked == 1:
-        return 1, None
-    if settings.profile == "memory":
-        return 1, "the memory profile keeps its data inside one process"
-    if not settings.temporal.address:
-        return 1, "without Temporal, jobs and webhook deliveries run inside the API process, which must be one"
+    if asked > 1 and settings.profile == "memory":
+        return 1, f"{asked} asked for, but the memory profile keeps its data inside one process"
+    if asked > 1 and not settings.temporal.address:
+        return 1, f"{asked} asked for, but without Temporal jobs and webhook deliveries run inside the API process"
     return asked, None
 
 
@@ -72,7 +70,7 @@ def serve(settings: Settings, *, listening_fd: int | None = None) -> None:
         return
     workers, why_one = api_workers(settings)
     if why_one is not None:
-        log.info("api_workers", workers=1, asked=settings.api_workers or os.cpu_count(), reason=why_one)
+        log.info("api_workers", workers=1, reason=why_one)
     if workers == 1:
         api_server(settings).run()
         return

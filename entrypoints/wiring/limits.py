@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dishka import Provider, Scope, decorate, provide
 from redis.asyncio import Redis
 
-from adapters.memory.cache import DisabledCache, LocalFirstCache, MemoryCache
+from adapters.memory.cache import DisabledCache, MemoryCache
 from adapters.memory.enrichment import MemoryCircuitBreaker
 from adapters.memory.health import StaticProbe
 from adapters.memory.rate_limiter import MemoryRateLimiter
@@ -79,7 +79,7 @@ class InProcessWiring(Provider):
             return MemoryCache()
         if settings.cache_local_seconds <= 0:
             return DisabledCache()
-        return LocalFirstCache(None, local_seconds=settings.cache_local_seconds)
+        return MemoryCache(max_ttl_seconds=settings.cache_local_seconds)
 
 
 class LimitsWiring(Provider):

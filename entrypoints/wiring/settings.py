@@ -190,8 +190,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     migrations_dir: str = str(PROJECT_ROOT / "migrations" / "postgres")
     network_allowlist: str = ""  # CIDRs the scraper (and webhooks) may reach although private
     credits_low_threshold: int = 50  # `credits.low` when available credits fall below it; 0: never
-    # How long this process answers from its own copy of a cached role or user: another process's change
-    # reaches it within this bound (its own at once). 0: no copy (every read asks Redis, or the database).
+    # Without Redis: how long a process keeps a member's role or the current user in its own cache; another
+    # process's change reaches it within this bound (its own at once). 0: no cache, every read asks the database.
     cache_local_seconds: float = 2.0
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     http: HttpSettings = msgspec.field(default_factory=HttpSettings)

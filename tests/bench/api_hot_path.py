@@ -23,7 +23,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from entrypoints.wiring.settings import env_name
 from tests.bench.load import Target, closed_loop, open_loop
 from tests.conftest import MIGRATIONS, TEST_KEYS, create_database
 from tests.fakes.harness import KEYS, running_fakes
+from tests.support.dev_process import wait_until
 
 SECONDS = float(os.environ.get("BENCH_P4_SECONDS", "8"))
 RATES = [float(r) for r in os.environ.get("BENCH_P4_RATES", "100,300,600").split(",")]
@@ -65,31 +65,34 @@ def cascade_env(**settings: str) -> dict[str, str]:
 @contextmanager
 def process(command: list[str], env: dict[str, str], name: str) -> Iterator[str]:
     port = free_port()
-    env = env | {"CASCADE_PORT": str(port)}
+    env = env | {"CASCADE_PORT": str(port), "UVICORN_PORT": str(port)}  # the API's and the baseline's
     log = (LOGS / f"{name}.log").open("wb")
     child = subprocess.Popen(
-        [*command, "--port", str(port)] if "uvicorn" in command else command,
+        command,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert child.poll() is None, f"{name} stopped: see {log.name}"
-            assert time.monotonic() < deadline, f"{name} did not start: see {log.name}"
-            time.sleep(0.2)
+        wait_until(
+            lambda: answers(f"{url}/api/v1/health"),
+            f"{name} answers",
+            timeout=60,
+            describe=lambda: f"see {log.name}, exit code {child.poll()}",
+        )
         yield url
     finally:
         child.terminate()
         child.wait(30)
         log.close()
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code < 500
+    except httpx.HTTPError:
+        return False
 
 
 def cascade(env: dict[str, str], name: str) -> Any:

@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
-from adapters.memory.cache import DisabledCache, LocalFirstCache, MemoryCache
+from adapters.memory.cache import DisabledCache, MemoryCache
 from adapters.redis.cache import RedisCache
 from adapters.redis.outage import RedisOutage
 from domain.kernel.permissions import Role
@@ -35,18 +35,14 @@ def unique_key() -> str:
     return f"test:{uuid4().hex}"
 
 
-@pytest.fixture(params=["memory", "redis", "local-first", "local-first+redis"])
+@pytest.fixture(params=["memory", "memory-capped", "redis"])
 async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    if request.param == "memory":
-        yield MemoryCache()
-        return
-    if request.param == "local-first":
-        yield LocalFirstCache(None, local_seconds=60)
+    if request.param.startswith("memory"):
+        yield MemoryCache(max_ttl_seconds=60) if request.param == "memory-capped" else MemoryCache()
         return
     client = Redis.from_url(request.getfixturevalue("clean_redis"))
     try:
-        shared = RedisCache(client)
-        yield shared if request.param == "redis" else LocalFirstCache(shared, local_seconds=60)
+        yield RedisCache(client)
     finally:
         await client.aclose()
 
@@ -250,23 +246,15 @@ async def test_disabled_cache_keeps_nothing() -> None:
     await cache.delete("k", hold_seconds=5)
 
 
-async def test_a_local_copy_sees_its_own_change_at_once_and_another_process_s_within_its_bound(
-    clean_redis: str,
-) -> None:
-    client = Redis.from_url(clean_redis)
+async def test_a_capped_cache_keeps_nothing_longer_than_its_bound() -> None:
+    """Without Redis each process caches for at most its bound: what another process changed shows by then."""
     clock = ManualClock()
-    here = LocalFirstCache(RedisCache(client), local_seconds=2, monotonic=clock)
-    there = LocalFirstCache(RedisCache(client), local_seconds=2, monotonic=clock)
+    cache = MemoryCache(monotonic=clock, max_ttl_seconds=2)
     key = unique_key()
-    try:
-        await here.set(key, b"member", ttl_seconds=300)
-        assert await there.get(key, bytes) == b"member"  # read through, now copied there too
-
-        await here.delete(key, hold_seconds=10)
-        assert await here.get(key, bytes) is None, "this process's own change: at once"
-        assert await there.get(key, bytes) == b"member", "another's: its copy answers, within its bound"
-        clock.advance(2.01)
-        assert await there.get(key, bytes) is None
-        assert not await there.set(key, b"member", ttl_seconds=300, if_absent=True), "the hold refuses a stale fill"
-    finally:
-        await client.aclose()
+    await cache.set(key, b"member", ttl_seconds=300)
+    clock.advance(1.99)
+    assert await cache.get(key, bytes) == b"member"
+    clock.advance(0.02)
+    assert await cache.get(key, bytes) is None
+    await cache.delete(key, hold_seconds=10)
+    assert not await cache.set(key, b"member", ttl_seconds=300, if_absent=True), "a hold is not cut to the bound"

@@ -17,7 +17,7 @@ def test_one_process_where_one_must_hold_everything() -> None:
     workers, why = api_workers(test_settings(profile="local", api_workers=4))
     assert (workers, why) == (
         1,
-        "without Temporal, jobs and webhook deliveries run inside the API process, which must be one",
+        "4 asked for, but without Temporal jobs and webhook deliveries run inside the API process",
     )
     workers, why = api_workers(test_settings(profile="memory", temporal_address="127.0.0.1:7233", api_workers=4))
-    assert (workers, why) == (1, "the memory profile keeps its data inside one process")
+    assert (workers, why) == (1, "4 asked for, but the memory profile keeps its data inside one process")
