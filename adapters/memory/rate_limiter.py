@@ -3,10 +3,10 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ports.rate_limit import RateDecision
+from ports.rate_limit import Hit, RateDecision
 
 
 @dataclass(slots=True)
@@ -42,6 +42,14 @@ class MemoryRateLimiter:
             return RateDecision(allowed=False, limit=limit, remaining=0, retry_after_seconds=max(retry, 1))
         events.append(now)
         return RateDecision(allowed=True, limit=limit, remaining=limit - len(events), retry_after_seconds=0)
+
+    async def hit_in_order(self, hits: Sequence[Hit]) -> list[RateDecision]:
+        decisions: list[RateDecision] = []
+        for hit in hits:
+            decisions.append(await self.hit(hit.key, limit=hit.limit, window_seconds=hit.window_seconds))
+            if not decisions[-1].allowed:
+                break
+        return decisions
 
     def _evict(self, now: float) -> None:
         """Forget keys whose own window has passed; if none has, the least recently hit half."""

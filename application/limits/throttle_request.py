@@ -6,7 +6,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.kernel.errors import RateLimited
-from ports.rate_limit import RateDecision, RateLimiter
+from ports.rate_limit import Hit, RateLimiter
 from ports.workspaces import WorkspaceReader
 
 
@@ -71,38 +71,35 @@ class ThrottleRequest:
 
     async def __call__(self, cmd: ThrottleRequestCommand) -> Allowance | None:
         budget = self._limits.budgets[cmd.group]
-        counted: list[RateDecision] = []
+        draws: list[tuple[str, int, str]] = []  # (who, limit, whose), in the order they are checked
         member = False
         if cmd.group is RouteGroup.AUTH:
-            counted.append(await self._draw(cmd, f"ip:{cmd.client_ip}", budget.per_caller, "your address"))
+            draws.append((f"ip:{cmd.client_ip}", budget.per_caller, "your address"))
         if cmd.user_id is not None:
-            counted.append(await self._draw(cmd, f"user:{cmd.user_id}", budget.per_caller, "you"))
+            draws.append((f"user:{cmd.user_id}", budget.per_caller, "you"))
             member = cmd.workspace_id is not None and await self._member(cmd.workspace_id, cmd.user_id)
             if member:
-                assert cmd.workspace_id is not None
-                counted.append(
-                    await self._draw(cmd, f"workspace:{cmd.workspace_id}", budget.per_workspace, "this workspace")
-                )
-        if not counted:
+                draws.append((f"workspace:{cmd.workspace_id}", budget.per_workspace, "this workspace"))
+        if not draws:
             return None
+        window = self._limits.window_seconds
+        counted = await self._limiter.hit_in_order(
+            [Hit(key=f"api:{cmd.group}:{who}", limit=limit, window_seconds=window) for who, limit, _ in draws]
+        )
+        if not (refused := counted[-1]).allowed:
+            _, limit, whose = draws[len(counted) - 1]
+            raise RateLimited(
+                refused.retry_after_seconds,
+                f"too many {cmd.group} requests: the limit for {whose} is {limit} per {window} seconds",
+                limit=limit,
+            )
         tightest = min(counted, key=lambda d: d.remaining)
         return Allowance(
             limit=tightest.limit,
             remaining=tightest.remaining,
-            reset_seconds=self._limits.window_seconds,
+            reset_seconds=window,
             member=member,
         )
 
     async def _member(self, workspace_id: UUID, user_id: UUID) -> bool:
         return await self._workspaces.role_of(workspace_id, user_id) is not None
-
-    async def _draw(self, cmd: ThrottleRequestCommand, who: str, limit: int, whose: str) -> RateDecision:
-        window = self._limits.window_seconds
-        decision = await self._limiter.hit(f"api:{cmd.group}:{who}", limit=limit, window_seconds=window)
-        if not decision.allowed:
-            raise RateLimited(
-                decision.retry_after_seconds,
-                f"too many {cmd.group} requests: the limit for {whose} is {limit} per {window} seconds",
-                limit=limit,
-            )
-        return decision

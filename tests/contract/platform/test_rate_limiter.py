@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from adapters.memory.rate_limiter import MemoryRateLimiter
 from adapters.redis.rate_limiter import RedisRateLimiter
-from ports.rate_limit import RateLimiter
+from ports.rate_limit import Hit, RateLimiter
 from tests.support.clock import ManualClock
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
@@ -161,3 +161,24 @@ async def test_memory_limiter_evicts_expired_keys_before_live_ones() -> None:
 
     # the table was full: the expired burst key had to go, not Ann's live count
     assert not (await limiter.hit("login:email:ann@example.com", limit=1, window_seconds=900)).allowed
+
+
+async def test_hits_in_order_stop_at_the_first_refusal_and_count_nothing_after_it(limiter: RateLimiter) -> None:
+    user, spent, workspace = unique_key(), unique_key(), unique_key()
+    await limiter.hit(spent, limit=1, window_seconds=60)
+
+    first = await limiter.hit_in_order(
+        [Hit(key=user, limit=5, window_seconds=60), Hit(key=workspace, limit=3, window_seconds=60)]
+    )
+    assert [(d.allowed, d.remaining, d.limit) for d in first] == [(True, 4, 5), (True, 2, 3)]
+
+    refused = await limiter.hit_in_order(
+        [
+            Hit(key=user, limit=5, window_seconds=60),
+            Hit(key=spent, limit=1, window_seconds=60),
+            Hit(key=workspace, limit=3, window_seconds=60),
+        ]
+    )
+    assert [d.allowed for d in refused] == [True, False], "the decisions up to and including the refusal"
+    assert 1 <= refused[1].retry_after_seconds <= 60
+    assert (await limiter.hit(workspace, limit=3, window_seconds=60)).remaining == 1, "not counted after it"
