@@ -8,6 +8,7 @@ statuses, route templates; never an id, an email or a URL.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -31,6 +32,8 @@ class PrometheusMetrics:
         self._http_requests = Counter(
             "cascade_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=registry
         )
+        # As bounded as the series: methods outside HTTP_METHODS are one, routes are templates.
+        self._http_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._http_seconds = Histogram(
             "cascade_http_request_duration_seconds",
             "Time to answer an HTTP request, first byte in to last byte out",
@@ -95,9 +98,13 @@ class PrometheusMetrics:
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """`route` is the route's template (`/api/v1/workspaces/{workspace_id}`), never the raw path."""
-        labels = (method if method in HTTP_METHODS else "OTHER", route, str(status))
-        self._http_requests.labels(*labels).inc()
-        self._http_seconds.labels(*labels).observe(seconds)
+        key = (method if method in HTTP_METHODS else "OTHER", route, status)
+        series = self._http_series.get(key)
+        if series is None:  # a series' children are looked up once: `labels()` costs more than the counting
+            labels = (key[0], route, str(status))
+            series = self._http_series[key] = (self._http_requests.labels(*labels), self._http_seconds.labels(*labels))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def provider_attempt(self, provider: str, outcome: str, latency_ms: float | None) -> None:
         self._attempts.labels(provider, outcome).inc()

@@ -26,7 +26,6 @@ from entrypoints.http.controllers.webhooks import WebhookController
 from entrypoints.http.controllers.workspaces import WorkspaceController
 from entrypoints.http.edge import with_edge
 from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http.metrics import measured
 from entrypoints.http.rate_limits import RateLimitMiddleware
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.http.tracing import API_UNTRACED, request_tracing
@@ -94,4 +93,4 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
         logging_config=None,
         plugins=request_tracing(API_UNTRACED),
     )
-    return measured(with_edge(app, di, body_timeout_seconds=settings.http.body_timeout_seconds), di)
+    return with_edge(app, di, body_timeout_seconds=settings.http.body_timeout_seconds, measured=True)
