@@ -6,7 +6,10 @@ import functools
 import logging
 import re
 import sys
+import threading
+import time
 from collections.abc import Mapping, MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 import msgspec
@@ -83,7 +86,35 @@ class _Stdout:
 
 
 _level = logging.INFO
-_bound: dict[str, Any] = {}  # loggers bound under the current configuration, by name
+# The id of the HTTP request being served: on the lines logged while it is (set by the API's edge).
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+
+
+def add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    request_id = request_id_var.get()
+    if request_id:
+        event.setdefault("request_id", request_id)
+    return event
+
+
+_write_lock = threading.Lock()
+_second: tuple[int, str] = (0, "")  # the last second stamped, and its text
+
+
+def iso_timestamp() -> str:
+    """Now in UTC as ISO 8601 with microseconds (`2026-12-07T21:05:54.826524Z`); the seconds' text is made
+    once a second."""
+    global _second
+    now = time.time()
+    second = int(now)
+    if _second[0] != second:
+        _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_second[1]}.{int((now - second) * 1_000_000):06d}Z"
+
+
+def add_timestamp(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event["timestamp"] = iso_timestamp()
+    return event
 
 
 def render_json(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
@@ -95,13 +126,19 @@ def render_json(_: Any, __: str, event: MutableMapping[str, Any]) -> str:
 _ENCODER = msgspec.json.Encoder(enc_hook=repr)
 
 
-def bound_logger(name: str) -> Any:
-    """A logger bound once per configuration, for a hot path: the lazy proxy `get_logger` returns looks its
-    configuration up again on every line. The processors are shared, so `capture_logs` still sees its lines."""
-    logger = _bound.get(name)
-    if logger is None:
-        logger = _bound[name] = structlog.get_logger(name).bind()
-    return logger
+def write_line(level: int, event: str, fields: dict[str, Any]) -> None:
+    """One line of a fixed shape (the access log's), laid out as every other line but without the processor
+    chain: the caller redacts its fields and gives its ids (request, trace), so the chain would find nothing to
+    do, at a third of the request's cost of logging. `fields` is taken over."""
+    if level < _level:
+        return
+    fields["event"] = event
+    fields["level"] = logging.getLevelName(level).lower()
+    fields["timestamp"] = iso_timestamp()
+    line = msgspec.json.format(_ENCODER.encode(fields), indent=0).decode() + "\n"
+    with _write_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def debug_enabled() -> bool:
@@ -113,11 +150,11 @@ def configure_logging(level: str) -> None:
     global _level
     numeric = logging.getLevelNamesMapping()[level.upper()]
     _level = numeric
-    _bound.clear()
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_timestamp,
         trace_context_processor,
         redact_processor,
         structlog.processors.format_exc_info,

@@ -7,6 +7,7 @@ the workspace the route names, that proves it for free; otherwise the cached use
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from litestar.di import Provide
 
 from application.auth.get_current_user import GetCurrentUser
 from domain.kernel.errors import Unauthorized
+from entrypoints.http.request_container import request_container, request_state
 from ports.security import AccessTokenIssuer
 
 _VERIFIED = "cascade_bearer"  # the request's verified token (or why it was refused), in its state
@@ -31,15 +33,15 @@ async def authenticate(request: Request[Any, Any, Any]) -> Principal:
     outcome = await _verified(request)
     if isinstance(outcome, Unauthorized):
         raise outcome
-    if not request.state.get(_MEMBER):
-        current_user: GetCurrentUser = await request.state.dishka_container.get(GetCurrentUser)
+    if not request_state(request).get(_MEMBER):
+        current_user: GetCurrentUser = await request_container(request).get(GetCurrentUser)
         await current_user(outcome.user_id)  # Unauthorized when the user does not exist
     return outcome
 
 
 def vouch_member(request: Request[Any, Any, Any]) -> None:
     """The principal's membership of the route's workspace was seen: the user exists."""
-    request.state[_MEMBER] = True
+    request_state(request)[_MEMBER] = True
 
 
 async def principal_or_none(request: Request[Any, Any, Any]) -> Principal | None:
@@ -50,27 +52,36 @@ async def principal_or_none(request: Request[Any, Any, Any]) -> Principal | None
 
 def known_principal(request: Request[Any, Any, Any]) -> Principal | None:
     """The principal if this request's token was already verified (never verifies it)."""
-    outcome = request.state.get(_VERIFIED)
+    outcome = request_state(request).get(_VERIFIED)
     return outcome if isinstance(outcome, Principal) else None
 
 
 async def _verified(request: Request[Any, Any, Any]) -> Principal | Unauthorized:
     """The token is verified once per request, whoever asks first (the rate limits, or the route)."""
-    if _VERIFIED not in request.state:
-        request.state[_VERIFIED] = await _verify(request)
-    outcome: Principal | Unauthorized = request.state[_VERIFIED]
+    state = request_state(request)
+    outcome: Principal | Unauthorized | None = state.get(_VERIFIED)
+    if outcome is None:
+        outcome = state[_VERIFIED] = await _verify(request)
     return outcome
 
 
 async def _verify(request: Request[Any, Any, Any]) -> Principal | Unauthorized:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, _, token = _authorization(request.scope["headers"]).partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return Unauthorized("missing bearer token")
-    issuer: AccessTokenIssuer = await request.state.dishka_container.get(AccessTokenIssuer)
+    issuer: AccessTokenIssuer = await request_container(request).get(AccessTokenIssuer)
     try:
         return Principal(user_id=issuer.verify(token.strip()).user_id)
     except Unauthorized as refused:
         return refused
+
+
+def _authorization(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The first `Authorization` header, read from the raw headers (`request.headers` parses all of them)."""
+    for name, value in headers:
+        if name == b"authorization":  # ASGI servers lower-case header names
+            return value.decode("latin-1")
+    return ""
 
 
 AUTHENTICATED = {"principal": Provide(authenticate)}

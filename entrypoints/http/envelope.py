@@ -7,11 +7,11 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from adapters.telemetry.logging import request_id_var
 from domain.kernel.pagination import Page
 
 T = TypeVar("T")
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 # The request span's ids (hex), set when tracing traces the request, for the access-log line written after it.
 request_trace_var: ContextVar[dict[str, str] | None] = ContextVar("request_trace", default=None)
 

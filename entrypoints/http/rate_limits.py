@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.limits.throttle_request import Allowance, RouteGroup, ThrottleRequest, ThrottleRequestCommand
 from entrypoints.http.auth import principal_or_none, vouch_member
+from entrypoints.http.request_container import request_container
 
 GROUP_OPT = "rate_limit_group"
 _READS = frozenset({"GET", "HEAD"})
@@ -67,7 +68,7 @@ class RateLimitMiddleware:
         if principal is None and group[0] is not RouteGroup.AUTH:
             await self._app(scope, receive, send)  # the route's own dependency answers 401
             return
-        throttle = await request.state.dishka_container.get(ThrottleRequest)
+        throttle = await request_container(request).get(ThrottleRequest)
         allowance = await throttle(
             ThrottleRequestCommand(
                 group=group[0],

@@ -10,8 +10,9 @@ from litestar.utils import normalize_path
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from opentelemetry.trace import Span
 
+from adapters.telemetry.logging import request_id_var
 from adapters.telemetry.tracing import active_provider, scrub_query
-from entrypoints.http.envelope import request_id_var, request_trace_var
+from entrypoints.http.envelope import request_trace_var
 
 API_UNTRACED = ["^/api/v1/(health|readiness|metrics)/?$"]
 SCRAPER_UNTRACED = ["^/health/?$"]

@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import structlog
-from dishka import AsyncContainer
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import AsyncContainer, FromDishka
 from litestar import Controller, Litestar, Request, Router, get, post
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -23,6 +22,7 @@ from entrypoints.http.api_docs import SwaggerUIPage, docs_router
 from entrypoints.http.edge import with_edge
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.injection import inject
 from entrypoints.http.strict_body import reject_loose_json
 from entrypoints.http.tracing import SCRAPER_UNTRACED, request_tracing
 from entrypoints.scraper.jobs import ScrapeJobs

@@ -21,7 +21,9 @@ from ports.identity import UserReader
 
 class IdentityWiring(Provider):
     scope = Scope.REQUEST
-    use_cases = provide_all(RegisterUser, LoginUser, RefreshSession, LogoutUser, GetCurrentUser, MakePlatformAdmin)
+    use_cases = provide_all(RegisterUser, LoginUser, RefreshSession, LogoutUser, MakePlatformAdmin)
+    # A query of every authenticated request, through app-scoped readers and cache: built once.
+    current_user = provide(GetCurrentUser, scope=Scope.APP)
     session_issuer = provide(SessionIssuer, scope=Scope.APP)
 
     def __init__(self, topology: Topology) -> None:

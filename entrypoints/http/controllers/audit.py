@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, get
 
 from application.audit.list_audit_log import ListAuditLog, ListAuditLogQuery
@@ -13,6 +13,7 @@ from domain.kernel.pagination import PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import PageEnvelope, ok_page
+from entrypoints.http.injection import inject
 
 
 class AuditEntryOut(msgspec.Struct, rename="camel"):

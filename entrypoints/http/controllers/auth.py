@@ -4,7 +4,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
 
@@ -18,6 +18,7 @@ from application.limits.throttle_request import RouteGroup
 from domain.identity.users import User
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.injection import inject
 from entrypoints.http.rate_limits import GROUP_OPT
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
 
@@ -19,6 +19,7 @@ from domain.kernel.pagination import PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from entrypoints.http.injection import inject
 
 
 class CredentialRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):

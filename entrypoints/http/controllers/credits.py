@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, get, post
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
@@ -18,6 +18,7 @@ from domain.kernel.pagination import PageRequest
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from entrypoints.http.injection import inject
 
 KindName = Literal["grant", "purchase", "reserve", "release", "charge", "refund", "expire"]
 # Optional in the signature so that a missing token is a 401 before a missing key is a 422.

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, get, post
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import Parameter
@@ -19,6 +19,7 @@ from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.record_schemas import Inputs, KindName, RecordOut, record_out
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import SPENDS_CREDITS
+from entrypoints.http.injection import inject
 from ports.enrichment import CircuitBreaker, ProviderDirectory
 
 # Names are checked against the record's kind and the registry by the use case, which says what is wrong;

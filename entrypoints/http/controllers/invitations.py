@@ -5,7 +5,7 @@ from typing import Literal
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, delete, get, post
 
 from application.team.accept_invitation import AcceptInvitation, AcceptInvitationCommand
@@ -18,6 +18,7 @@ from domain.team.invitations import Invitation
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit, WorkspaceOut, workspace_out
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from entrypoints.http.injection import inject
 from ports.system import Clock
 
 RoleName = Literal["viewer", "member", "admin", "owner"]

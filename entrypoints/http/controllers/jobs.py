@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, get, post
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from adapters.telemetry.logging import request_id_var
 from application.job.cancel_job import CancelJob, CancelJobCommand
 from application.job.get_job import GetJob, GetJobQuery
 from application.job.job_view import JobView
@@ -30,8 +31,9 @@ from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.enrichment import FIELDS_DOC, PROVIDERS_DOC, FieldName, ProviderName
 from entrypoints.http.controllers.record_schemas import RecordOut, RecordRequest, record_out
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
-from entrypoints.http.envelope import Envelope, PageEnvelope, PageMeta, ok, ok_page, request_id_var
+from entrypoints.http.envelope import Envelope, PageEnvelope, PageMeta, ok, ok_page
 from entrypoints.http.errors import SPENDS_CREDITS
+from entrypoints.http.injection import inject
 from entrypoints.http.rate_limits import GROUP_OPT
 
 EVENTS_POLL_SECONDS = 0.5

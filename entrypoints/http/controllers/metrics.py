@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from prometheus_client import CollectorRegistry, generate_latest
+
+from entrypoints.http.injection import inject
 
 EXPOSITION = "text/plain; version=0.0.4"  # Litestar adds "; charset=utf-8"
 SAMPLE = """# HELP cascade_jobs_submitted_total Enrichment jobs submitted

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, Litestar, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
 from application.ops.check_health import CheckHealth, HealthReport, ProcessBoard, ProcessHealth
 from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.injection import inject
 
 _BOARD = "cascade_process_board"
 

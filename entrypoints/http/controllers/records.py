@@ -3,7 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, delete, get, patch, post
 
 from application.record.create_record import CreateRecord, CreateRecordCommand
@@ -26,6 +26,7 @@ from entrypoints.http.controllers.record_schemas import (
 )
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from entrypoints.http.injection import inject
 
 
 class RecordController(Controller):

@@ -5,7 +5,7 @@ from typing import Literal
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, delete, get, patch
 
 from application.team.change_member_role import ChangeMemberRole, ChangeMemberRoleCommand
@@ -17,6 +17,7 @@ from domain.workspaces.workspace import MemberView
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from entrypoints.http.injection import inject
 
 RoleName = Literal["viewer", "member", "admin", "owner"]
 

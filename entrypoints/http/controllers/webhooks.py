@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import CacheControlHeader
 from litestar.params import Parameter
@@ -28,6 +28,7 @@ from domain.webhooks.webhook import SUBSCRIBABLE, Delivery, DeliveryAttempt, Del
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from entrypoints.http.injection import inject
 from ports.webhooks import DeliveryDetail
 
 MAX_EVENT_NAMES = 32  # more than the known types; repeats and unknown names are refused by the rules, with reasons

@@ -5,7 +5,7 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from dishka.integrations.litestar import FromDishka, inject
+from dishka import FromDishka
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 
@@ -18,6 +18,7 @@ from domain.kernel.pagination import MAX_LIMIT, PageRequest
 from domain.workspaces.workspace import WorkspaceView
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
+from entrypoints.http.injection import inject
 
 Limit = Annotated[int | None, Parameter(ge=1, le=MAX_LIMIT, description="page size (default 50)")]
 CursorParam = Annotated[str | None, Parameter(max_length=512, description="`meta.nextCursor` of the previous page")]
