@@ -21,6 +21,8 @@ from uuid import UUID
 import msgspec
 from litestar import Litestar, Response, get
 from litestar.handlers import HTTPRouteHandler
+from psycopg import AsyncConnection
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.records import LIST_RECORDS
@@ -30,6 +32,7 @@ DATABASE_URL = os.environ.get("BASELINE_DATABASE_URL", "")
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 LAST_ID = UUID(int=(1 << 128) - 1)
 encoder = msgspec.json.Encoder()
+decode = msgspec.json.decode  # the query reads provenance as text; `jsonb` columns are decoded by msgspec too
 
 
 def _answer(path: str, body: Any) -> HTTPRouteHandler:
@@ -50,18 +53,22 @@ async def records(workspace: UUID) -> Response[bytes]:
     async with pool.connection() as conn:
         rows = await (await conn.execute(LIST_RECORDS, params)).fetchall()
     data = [
-        {"id": r[0], "kind": r[2], "inputs": r[3], "fields": r[4], "provenance": r[5], "status": r[6],
+        {"id": r[0], "kind": r[2], "inputs": r[3], "fields": r[4], "provenance": decode(r[5]), "status": r[6],
          "createdAt": r[7], "updatedAt": r[8]}
         for r in rows[:50]
     ]  # fmt: skip
     return Response(encoder.encode({"success": True, "data": data, "error": None}), media_type="application/json")
 
 
+async def _msgspec_json(conn: AsyncConnection[Any]) -> None:
+    set_json_loads(msgspec.json.decode, conn)
+
+
 @asynccontextmanager
 async def lifespan(_: Litestar) -> AsyncIterator[None]:
     global pool
     if DATABASE_URL:
-        pool = AsyncConnectionPool(DATABASE_URL, min_size=4, max_size=4, open=False)
+        pool = AsyncConnectionPool(DATABASE_URL, min_size=4, max_size=4, open=False, configure=_msgspec_json)
         await pool.open(wait=True)
     yield
     if pool is not None:
