@@ -40,6 +40,7 @@ from urllib.parse import urljoin
 import httpx
 
 from adapters.browser.proxies import ProxyManager
+from adapters.net.no_cookies import NoCookies
 from domain.kernel.errors import FetchFailed, TargetRefused
 from domain.kernel.network_policy import NetworkPolicy, Target, parse_target
 from domain.scraping.pages import site_of
@@ -302,7 +303,9 @@ class GuardedHttp:
             await response.aclose()
 
     def _default_proxy_client(self, proxy: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(proxy=proxy, follow_redirects=False, trust_env=False, timeout=self._timeout)
+        return httpx.AsyncClient(
+            proxy=proxy, follow_redirects=False, trust_env=False, timeout=self._timeout, cookies=NoCookies()
+        )
 
 
 async def _read(response: httpx.Response, target: Target, cap: int, truncate: bool) -> tuple[bytes, bool]:

@@ -16,6 +16,7 @@ from adapters.browser.robots import ProtegoRobots
 from adapters.browser.site_fetcher import SiteFetcher
 from adapters.extractors import EXTRACTORS, select
 from adapters.net.guarded_http import GuardedHttp, SystemResolver
+from adapters.net.no_cookies import NoCookies
 from application.scrape.scrape_site import ScrapeSite
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 from entrypoints.scraper.jobs import ScrapeJobs
@@ -49,7 +50,7 @@ class ScraperWiring(Provider):
     @provide
     async def client(self) -> AsyncIterator[httpx.AsyncClient]:
         # no redirects (the guard follows them itself, checking each hop), no proxies from the environment
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, cookies=NoCookies()) as client:
             yield client
 
     @provide
