@@ -26,6 +26,11 @@ def pending(job: Job, position: int, record_id: UUID) -> JobItem:
     return JobItem(job_id=job.id, workspace_id=job.workspace_id, position=position, record_id=record_id)
 
 
+# One moment for every item finished here: a test that builds the same finished item twice (to store it, then to
+# compare what is read back) must not see the clock's second tick in between.
+FINISHED_AT = utc_now().replace(microsecond=654321)
+
+
 def done(
     item: JobItem, outcome: str, *, credits: int = 0, fields: tuple[str, ...] = (), error: str | None = None
 ) -> JobItem:
@@ -36,7 +41,7 @@ def done(
         credits=credits,
         fields=fields,
         error=error,
-        finished_at=utc_now().replace(microsecond=654321),
+        finished_at=FINISHED_AT,
     )
 
 
