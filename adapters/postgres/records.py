@@ -75,10 +75,6 @@ def provenance_to_json(provenance: dict[str, Provenance]) -> dict[str, dict[str,
 _PROVENANCE = msgspec.json.Decoder(dict[str, Provenance])
 
 
-def provenance_from_json(document: str | bytes) -> dict[str, Provenance]:
-    return _PROVENANCE.decode(document)
-
-
 _KINDS = {kind.value: kind for kind in EntityKind}  # a dict lookup: a fifth of calling the enum, per row
 _STATUSES = {status.value: status for status in RecordStatus}
 
@@ -91,7 +87,7 @@ def record_from_row(row: tuple[Any, ...]) -> Record:
         kind=_KINDS[kind],
         inputs=inputs,  # decoded for this row alone: the record may own them
         fields=fields,
-        provenance=provenance_from_json(provenance),
+        provenance=_PROVENANCE.decode(provenance),
         status=_STATUSES[status],
         created_at=created_at,
         updated_at=updated_at,
