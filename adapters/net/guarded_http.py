@@ -40,7 +40,7 @@ from urllib.parse import urljoin
 import httpx
 
 from adapters.browser.proxies import ProxyManager
-from adapters.net.no_cookies import NoCookies
+from adapters.net.shared_client import shared_client
 from domain.kernel.errors import FetchFailed, TargetRefused
 from domain.kernel.network_policy import NetworkPolicy, Target, parse_target
 from domain.scraping.pages import site_of
@@ -303,9 +303,7 @@ class GuardedHttp:
             await response.aclose()
 
     def _default_proxy_client(self, proxy: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            proxy=proxy, follow_redirects=False, trust_env=False, timeout=self._timeout, cookies=NoCookies()
-        )
+        return shared_client(proxy=proxy, trust_env=False, timeout=self._timeout)
 
 
 async def _read(response: httpx.Response, target: Target, cap: int, truncate: bool) -> tuple[bytes, bool]:

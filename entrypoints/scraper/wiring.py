@@ -16,7 +16,7 @@ from adapters.browser.robots import ProtegoRobots
 from adapters.browser.site_fetcher import SiteFetcher
 from adapters.extractors import EXTRACTORS, select
 from adapters.net.guarded_http import GuardedHttp, SystemResolver
-from adapters.net.no_cookies import NoCookies
+from adapters.net.shared_client import shared_client
 from application.scrape.scrape_site import ScrapeSite
 from domain.kernel.network_policy import NetworkPolicy, parse_allowlist
 from entrypoints.scraper.jobs import ScrapeJobs
@@ -50,7 +50,7 @@ class ScraperWiring(Provider):
     @provide
     async def client(self) -> AsyncIterator[httpx.AsyncClient]:
         # no redirects (the guard follows them itself, checking each hop), no proxies from the environment
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, cookies=NoCookies()) as client:
+        async with shared_client(trust_env=False) as client:
             yield client
 
     @provide

@@ -9,7 +9,7 @@ from dishka import Provider, Scope, provide
 from httpx_aiohttp import AiohttpTransport
 
 from adapters.memory.enrichment import MemoryAttemptReader, MemoryLookupCache
-from adapters.net.no_cookies import NoCookies
+from adapters.net.shared_client import shared_client
 from adapters.postgres.enrichment import PostgresAttemptReader, PostgresLookupCache
 from adapters.providers.apollo import ApolloProvider
 from adapters.providers.clearbit import ClearbitProvider
@@ -62,7 +62,7 @@ class EnrichmentWiring(Provider):
         # aiohttp carries the requests: httpcore's pool costs a few times more CPU per call under load (P1).
         # Traced here (when tracing is on): httpx's instrumentation patches only its own transport.
         transport = traced_transport(AiohttpTransport(limits=httpx.Limits(max_connections=100)))
-        async with httpx.AsyncClient(transport=transport, follow_redirects=False, cookies=NoCookies()) as client:
+        async with shared_client(transport=transport) as client:
             yield client
 
     @provide

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 from dishka import AsyncContainer, Provider, Scope, provide
 
 from adapters.memory.events import MemoryEventReader
 from adapters.memory.webhooks import MemoryWebhookReader
 from adapters.net.guarded_http import GuardedHttp, SystemResolver
-from adapters.net.no_cookies import NoCookies
+from adapters.net.shared_client import shared_client
 from adapters.postgres.events import PostgresEventReader
 from adapters.postgres.webhooks import PostgresWebhookReader
 from adapters.system.jitter import SystemJitter
@@ -74,7 +73,7 @@ class WebhookWiring(Provider):
     @provide
     async def sender(self, settings: Settings, policy: WebhookPolicy) -> AsyncIterator[WebhookSender]:
         # no redirects (a receiver that redirects is a failed delivery), no proxies from the environment
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False, cookies=NoCookies()) as client:
+        async with shared_client(trust_env=False) as client:
             guarded = GuardedHttp(
                 policy.network,
                 client,

@@ -1,12 +1,14 @@
 """The shared HTTP clients keep no cookies: what one workspace's call was answered never rides on another's.
 
 A local server answers its first request with `Set-Cookie` and notes the `Cookie` header of every request;
-the provider client of the container (the one every workspace's provider calls share) and a client with the
-jar the webhook sender and the scraper use ask it twice.
+the provider client of the container (the one every workspace's provider calls share) and a `shared_client`,
+the one the webhook sender, the SSRF guard's proxies and the scraper are made with, ask it twice. Every outbound
+client of the code is made by `shared_client`.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,9 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from adapters.net.no_cookies import NoCookies
+from adapters.net.shared_client import shared_client
 from entrypoints.wiring.container import build_container
-from tests.conftest import test_settings
+from tests.conftest import MIGRATIONS, test_settings
+
+ROOT = MIGRATIONS.parents[1]
+# The one client that calls only this machine: `cascade dev` polling its own processes' health.
+LOCAL_ONLY = {"entrypoints/cli/dev.py"}
 
 
 @pytest.fixture
@@ -62,12 +68,22 @@ async def test_the_provider_client_sends_back_no_cookie_it_was_given(
     assert len(client.cookies) == 0
 
 
-async def test_a_client_with_the_jar_keeps_nothing(cookie_server: tuple[str, list[str | None]]) -> None:
+async def test_a_shared_client_keeps_nothing(cookie_server: tuple[str, list[str | None]]) -> None:
     url, seen = cookie_server
-    async with httpx.AsyncClient(cookies=NoCookies()) as client:
+    async with shared_client() as client:
         await client.get(f"{url}/a")
         await client.get(f"{url}/b")
     async with httpx.AsyncClient() as keeps:  # what the jar prevents: httpx's default keeps and resends it
         await keeps.get(f"{url}/a")
         await keeps.get(f"{url}/b")
     assert seen == [None, None, None, "session=tenant-a-secret"]
+
+
+def test_every_outbound_client_is_a_shared_client() -> None:
+    made = {
+        str(path.relative_to(ROOT))
+        for package in ("adapters", "application", "entrypoints")
+        for path in (ROOT / package).rglob("*.py")
+        if re.search(r"httpx\.AsyncClient\(", path.read_text())
+    }
+    assert made - LOCAL_ONLY == {"adapters/net/shared_client.py"}
