@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -47,6 +48,11 @@ class RedisCircuitBreaker:
     results that arrive meanwhile wait in this process and go in the next write, all at
     once. Dozens of concurrent calls then cost a few writes instead of racing each other
     (compare-and-set retries with back-off) for one write each.
+
+    A closed circuit, once read or written here, is taken as closed for `closed_lease_seconds`
+    without asking Redis again: a circuit another process opened is refused here that much
+    later at most (this process's own results act at once). Open and half-open circuits are
+    always read, so probe slots stay shared exactly.
     """
 
     def __init__(
@@ -58,6 +64,8 @@ class RedisCircuitBreaker:
         clock: Callable[[], float] | None = None,
         prefix: str = "cascade:cb:",
         attempts: int = 16,
+        closed_lease_seconds: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._fallback = fallback
@@ -69,14 +77,25 @@ class RedisCircuitBreaker:
         self._compare_and_set = client.register_script(COMPARE_AND_SET)
         self._pending: dict[str, list[bool]] = {}
         self._writing: set[str] = set()
+        self._lease_seconds, self._monotonic = closed_lease_seconds, monotonic
+        self._closed_until: dict[str, float] = {}
 
     async def allow(self, provider: str) -> bool:
+        if self._monotonic() < self._closed_until.get(provider, -math.inf):
+            return True
+
+        def decide(state: BreakerState, now: float) -> tuple[tuple[bool, bool], BreakerState]:
+            allowed, after = rules.allow(self._policy, state, now)
+            return (allowed, after.circuit is Circuit.CLOSED), after
+
         try:
             # allow only writes to take a probe slot: if others keep beating us to it, stay shut
-            return await self._change(provider, lambda s, now: rules.allow(self._policy, s, now), contended=False)
+            allowed, closed = await self._change(provider, decide, contended=(False, False))
         except (RedisError, OSError) as exc:
             log.warning("circuit_breaker_degraded", provider=provider, error=type(exc).__name__)
             return await self._fallback.allow(provider)
+        self._lease(provider, closed)
+        return allowed
 
     async def record(self, provider: str, success: bool) -> None:
         self._pending.setdefault(provider, []).append(success)
@@ -90,18 +109,27 @@ class RedisCircuitBreaker:
             self._writing.discard(provider)
 
     async def _record_all(self, provider: str, results: list[bool]) -> None:
-        def apply(state: BreakerState, now: float) -> tuple[None, BreakerState]:
+        def apply(state: BreakerState, now: float) -> tuple[bool, BreakerState]:
             for success in results:
                 state = rules.record(self._policy, state, success, now)
-            return None, state
+            return state.circuit is Circuit.CLOSED, state
 
         try:
             # results lost to heavy contention barely move a window of many
-            await self._change(provider, apply, None)
+            closed = await self._change(provider, apply, False)
         except (RedisError, OSError) as exc:
+            self._lease(provider, False)
             log.warning("circuit_breaker_degraded", provider=provider, error=type(exc).__name__)
             for success in results:
                 await self._fallback.record(provider, success)
+            return
+        self._lease(provider, closed)
+
+    def _lease(self, provider: str, closed: bool) -> None:
+        if closed and self._lease_seconds > 0:
+            self._closed_until[provider] = self._monotonic() + self._lease_seconds
+        else:
+            self._closed_until.pop(provider, None)
 
     async def snapshot(self, provider: str) -> CircuitView:
         try:

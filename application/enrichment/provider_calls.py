@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from uuid import UUID
 
 from application.enrichment.provider_keys import ProviderKeys
 from domain.enrichment.provider_registry import ProviderSpec
@@ -54,7 +56,11 @@ class Asked:
 
 class ProviderCalls:
     """The circuit breaker hears of every call's health: transient failures and timeouts count against a
-    provider, answers of any kind count for it. Metrics hear of every call, skip and cache lookup."""
+    provider, answers of any kind count for it. Metrics hear of every call, skip and cache lookup.
+
+    Each workspace's key for a provider is read (and opened) once for the life of this object, which is one
+    run's: a request's, or a job batch's (a credential changed meanwhile is used from the next batch on).
+    Records asking together wait for the one read."""
 
     def __init__(
         self,
@@ -68,6 +74,7 @@ class ProviderCalls:
     ) -> None:
         self._directory, self._keys, self._breaker, self._cache = directory, keys, breaker, cache
         self._clock, self._freshness, self._metrics = clock, freshness, metrics
+        self._opened: dict[tuple[UUID, str], asyncio.Future[str | None]] = {}
 
     async def ask(self, spec: ProviderSpec, record: Record, inputs: dict[str, str], missing: set[str]) -> Asked:
         """A fresh answer, or the cached one of the same lookup."""
@@ -81,7 +88,7 @@ class ProviderCalls:
             )
             return Asked(attempt, cached)
         try:
-            api_key = await self._keys.key_for(record.workspace_id, spec.name)
+            api_key = await self._key_for(record.workspace_id, spec.name)
         except SecretUnreadable:
             return Asked(self._skipped(spec, "the stored credential cannot be decrypted with the configured keys"))
         if api_key is None:
@@ -89,6 +96,21 @@ class ProviderCalls:
         if not await self._breaker.allow(spec.name):  # asked last: an allowed call is always recorded
             return Asked(self._skipped(spec, "circuit open"))
         return await self._call(Lookup(spec=spec, query=query, key=key, api_key=api_key))
+
+    async def _key_for(self, workspace_id: UUID, provider: str) -> str | None:
+        slot = (workspace_id, provider)
+        opened = self._opened.get(slot)
+        if opened is None:
+            opened = self._opened[slot] = asyncio.ensure_future(self._keys.key_for(workspace_id, provider))
+            opened.add_done_callback(lambda done: self._forget_failed(slot, done))
+        return await asyncio.shield(opened)  # one asker cancelled leaves the read to the others
+
+    def _forget_failed(self, slot: tuple[UUID, str], done: asyncio.Future[str | None]) -> None:
+        """A read that failed (the database, say) is tried again by the next asker; an unreadable secret stays
+        unreadable."""
+        failure = None if done.cancelled() else done.exception()
+        if done.cancelled() or (failure is not None and not isinstance(failure, SecretUnreadable)):
+            self._opened.pop(slot, None)
 
     async def ask_again(self, lookup: Lookup) -> Asked:
         """The same question, to a provider that answered "pending"."""

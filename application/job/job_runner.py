@@ -17,7 +17,7 @@ import structlog
 from application.job.begin_job import JobPlan
 from application.job.concurrency import GroupSaver, StopCheck, run_all
 from application.job.enrich_job_item import ItemWork
-from application.job.steps import JobSteps
+from application.job.steps import Enrich, JobSteps
 
 log = structlog.get_logger("cascade.jobs")
 
@@ -74,18 +74,19 @@ class JobRunner:
             finally:
                 await slots.acquire()
 
-        async def one(item: ItemWork) -> None:
+        async def one(item: ItemWork, enrich: Enrich) -> None:
             nonlocal done
             async with slots:  # the job's concurrency bounds the records asking providers
                 if await check.stopped():
                     return
-                outcome = await self._steps.enrich(item, unslotted)
+                outcome = await enrich(item, unslotted)
             await saver.save(outcome)  # the slot is free meanwhile: saving is not asking
             done += 1
             progress(done)
 
         try:
-            await run_all([one(item) for item in work])
+            async with self._steps.enricher() as enrich:
+                await run_all([one(item, enrich) for item in work])
         finally:
             self._release_saver(job_id)
         return BatchResult(done=done, stopped=await check.stopped())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 from uuid import UUID
 
@@ -10,6 +12,8 @@ from application.enrichment.pending_lookups import Pause
 from application.job.begin_job import JobPlan
 from application.job.enrich_job_item import ItemOutcome, ItemWork
 from domain.jobs.job import Job
+
+Enrich = Callable[[ItemWork, Pause], Awaitable[ItemOutcome]]
 
 
 class JobSteps(Protocol):
@@ -24,7 +28,9 @@ class JobSteps(Protocol):
         """Whether the job was cancelled or finished meanwhile."""
 
     @abstractmethod
-    async def enrich(self, item: ItemWork, pause: Pause) -> ItemOutcome: ...
+    def enricher(self) -> AbstractAsyncContextManager[Enrich]:
+        """What enriches a batch's records, one at a time or together: it writes nothing, so one scope serves
+        them all (and, within it, each provider's key is read once)."""
 
     @abstractmethod
     async def save(self, outcomes: list[ItemOutcome]) -> None:

@@ -1,7 +1,10 @@
-"""A job's steps, each that writes in a request scope of its own: a unit of work per step, as `JobSteps` promises."""
+"""A job's steps, each that writes in a request scope of its own: a unit of work per step, as `JobSteps` promises;
+a batch's records are enriched in one scope (enriching writes nothing)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 from dishka import AsyncContainer
@@ -11,6 +14,7 @@ from application.job.begin_job import BeginJob, BeginJobCommand, JobPlan
 from application.job.enrich_job_item import EnrichJobItem, ItemOutcome, ItemWork, SaveJobItems
 from application.job.finish_job import FinishJob, FinishJobCommand
 from application.job.load_job_batch import JobStopped, LoadJobBatch, LoadJobBatchQuery
+from application.job.steps import Enrich
 from domain.jobs.job import Job
 
 
@@ -31,9 +35,15 @@ class ScopedJobSteps:
     async def stopped(self, workspace_id: UUID, job_id: UUID) -> bool:
         return await (await self._container.get(JobStopped))(workspace_id, job_id)  # a read: no scope needed
 
-    async def enrich(self, item: ItemWork, pause: Pause) -> ItemOutcome:
+    @asynccontextmanager
+    async def enricher(self) -> AsyncIterator[Enrich]:
         async with self._container() as scope:
-            return await (await scope.get(EnrichJobItem))(item, pause=pause)
+            enrich_item = await scope.get(EnrichJobItem)
+
+            async def enrich(item: ItemWork, pause: Pause) -> ItemOutcome:
+                return await enrich_item(item, pause=pause)
+
+            yield enrich
 
     async def save(self, outcomes: list[ItemOutcome]) -> None:
         async with self._container() as scope:

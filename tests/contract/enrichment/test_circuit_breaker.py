@@ -250,6 +250,34 @@ async def test_redis_breakers_share_state_between_instances(redis_url: str, cloc
     assert closed_for_second
 
 
+async def test_a_closed_circuit_is_leased_for_a_moment_then_read_again(redis_url: str, clock: ManualClock) -> None:
+    """A circuit read closed is not read again for `closed_lease_seconds`: another process opening it is seen
+    that much later at most; this process's own results act at once."""
+    first_client, second_client = Redis.from_url(redis_url), Redis.from_url(redis_url)
+    first = RedisCircuitBreaker(first_client, MemoryCircuitBreaker(), clock=clock, monotonic=clock)
+    second = RedisCircuitBreaker(
+        second_client, MemoryCircuitBreaker(), clock=clock, closed_lease_seconds=0.5, monotonic=clock
+    )
+    provider = unique_provider()
+    try:
+        assert await second.allow(provider)
+        await open_circuit(first, provider)
+        within_the_lease = await second.allow(provider)
+        clock.advance(0.5)
+        after_it = await second.allow(provider)
+        own = unique_provider()
+        assert await second.allow(own)
+        for _ in range(POLICY.minimum_calls):
+            await second.record(own, False)
+        refused_at_once = await second.allow(own)
+    finally:
+        await first_client.aclose()
+        await second_client.aclose()
+
+    assert (within_the_lease, after_it) == (True, False)
+    assert not refused_at_once
+
+
 async def test_redis_breaker_on_server_time(redis_client: Redis) -> None:
     policy = BreakerPolicy(minimum_calls=2, open_seconds=0.3)
     first = RedisCircuitBreaker(redis_client, MemoryCircuitBreaker(policy), policy)
