@@ -10,6 +10,10 @@ per second (Little's law); the ratio to that bound is the figure (goal >= 0.8
 at L = 100 ms, C = 32). At L = 0 the figure is the CPU ceiling of this
 machine's worker path. Records/s are counted from the job's start to its end
 (the timestamps the job itself keeps). Prints one JSON line per run.
+
+BENCH_WORKERS=2 runs two `cascade worker` processes on the task queue (how a
+worker tier scales out); BENCH_JOB_RECORDS and BENCH_JOB_LATENCIES change the
+job and the latencies.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from tests.support.jobs import wait_until_finished
 CONCURRENCY = 32
 RECORDS = int(os.environ.get("BENCH_JOB_RECORDS", "4000"))
 LATENCIES = [float(x) for x in os.environ.get("BENCH_JOB_LATENCIES", "0.1,0").split(",")]
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))  # `cascade worker` processes on the task queue
 TUNING = {  # the defaults of Settings unless given
     name: int(os.environ[f"BENCH_{name.upper()}"])
     for name in ("job_batch_size", "job_parallel_batches")
@@ -107,7 +112,7 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
             log_level="WARNING",
             **provider_settings(fakes, apollo=KEYS["apollo"], hunter=KEYS["hunter"], clearbit=KEYS["clearbit"]),
         )
-        process = worker(settings)
+        processes = [worker(settings) for _ in range(WORKERS)]
         try:
             async with AsyncTestClient(app=create_app(settings)) as api:
                 owner = await register(api, f"bench-{uuid.uuid4().hex[:6]}")
@@ -122,8 +127,10 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
                     api, owner, workspace, submitted.json()["data"]["id"], within=600, every=1.0
                 )
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(30)
     assert job["status"] == "completed", job
     assert job["progress"]["enriched"] == records
     assert job["creditsSpent"] == records, "one charge per record, no more"
@@ -142,6 +149,7 @@ async def run(latency: float, records: int, database_url: str) -> dict[str, Any]
         "benchmark": "P1 job throughput",
         "latency_ms": latency * 1000,
         "concurrency": CONCURRENCY,
+        "workers": WORKERS,
         "records": records,
         "seconds": round(seconds, 2),
         "records_per_second": round(rate, 1),
