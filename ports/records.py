@@ -37,15 +37,16 @@ class RecordRepository(Protocol):
 
     @abstractmethod
     async def save(self, record: Record) -> None:
-        """Persist inputs, fields, provenance, status and updated_at."""
+        """Persist inputs, fields, provenance, status and updated_at as the record's next version (the record's
+        `version` moves on too)."""
 
     @abstractmethod
     async def save_many(self, records: list[Record]) -> None:
         """`save` each, in one go."""
 
     @abstractmethod
-    async def delete(self, workspace_id: UUID, record_id: UUID) -> bool:
-        """True if it existed."""
+    async def delete(self, workspace_id: UUID, record_id: UUID) -> int | None:
+        """The version its deletion is (one past its last), or None if it did not exist."""
 
 
 class RecordRepositories(Protocol):

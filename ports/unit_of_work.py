@@ -12,6 +12,7 @@ from ports.events import EventRepositories
 from ports.identity import IdentityRepositories
 from ports.jobs import JobRepositories
 from ports.records import RecordRepositories
+from ports.replication import ReplicationRepositories
 from ports.team import TeamRepositories
 from ports.webhooks import WebhookRepositories
 from ports.workspaces import WorkspaceRepositories
@@ -28,6 +29,7 @@ class UnitOfWork(
     EnrichmentRepositories,
     JobRepositories,
     EventRepositories,
+    ReplicationRepositories,
     WebhookRepositories,
     Protocol,
 ):

@@ -38,6 +38,8 @@ from adapters.memory.events import MemoryEventReader
 from adapters.memory.identity import MemoryUserReader
 from adapters.memory.jobs import MemoryJobReader
 from adapters.memory.records import MemoryRecordReader
+from adapters.memory.replication import MemoryReplicationReader
+from adapters.memory.search import MemorySearchIndex
 from adapters.memory.store import MemoryStore
 from adapters.memory.team import MemoryTeamReader
 from adapters.memory.unit_of_work import MemoryUnitOfWork
@@ -53,6 +55,8 @@ from adapters.postgres.jobs import PostgresJobReader
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
 from adapters.postgres.records import PostgresRecordReader
+from adapters.postgres.replication import PostgresReplicationReader
+from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.team import PostgresTeamReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.postgres.webhooks import PostgresWebhookReader
@@ -67,6 +71,8 @@ from ports.events import EventReader
 from ports.identity import UserReader
 from ports.jobs import JobReader
 from ports.records import RecordReader
+from ports.replication import ReplicationReader
+from ports.search import SearchIndex
 from ports.team import TeamReader
 from ports.unit_of_work import UnitOfWork
 from ports.webhooks import WebhookReader
@@ -256,6 +262,8 @@ class Backend:
     jobs: JobReader
     events: EventReader
     webhooks: WebhookReader
+    replication: ReplicationReader
+    search: SearchIndex
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -276,6 +284,8 @@ def backend(request: pytest.FixtureRequest) -> Backend:
             jobs=MemoryJobReader(store),
             events=MemoryEventReader(store),
             webhooks=MemoryWebhookReader(store),
+            replication=MemoryReplicationReader(store),
+            search=MemorySearchIndex(),
         )
     pool: AsyncConnectionPool = request.getfixturevalue("clean_pool")
     return Backend(
@@ -292,6 +302,8 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         jobs=PostgresJobReader(pool),
         events=PostgresEventReader(pool),
         webhooks=PostgresWebhookReader(pool),
+        replication=PostgresReplicationReader(pool),
+        search=PostgresSearchIndex(pool),
     )
 
 

@@ -14,6 +14,7 @@ class MemoryEventOutbox:
     async def add(self, events: list[Event]) -> None:
         for event in events:
             self._t.events[event.id] = event
+            self._t.event_order.setdefault(event.id, len(self._t.event_order) + 1)
 
     async def claim_unpublished(self, limit: int) -> list[Event]:
         waiting = [e for e in self._t.events.values() if e.id not in self._t.published]

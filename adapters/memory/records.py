@@ -47,14 +47,16 @@ class MemoryRecordRepository:
                 provenance=dict(record.provenance),
                 status=record.status,
                 updated_at=record.updated_at,
+                version=stored.version + 1,
             )
+            record.version = stored.version + 1
 
-    async def delete(self, workspace_id: UUID, record_id: UUID) -> bool:
+    async def delete(self, workspace_id: UUID, record_id: UUID) -> int | None:
         record = self._t.records.get(record_id)
         if record is None or record.workspace_id != workspace_id:
-            return False
+            return None
         del self._t.records[record_id]
-        return True
+        return record.version + 1
 
 
 def _matches(record: Record, where: RecordFilter) -> bool:

@@ -24,6 +24,7 @@ from domain.jobs.job import Job, JobItem
 from domain.kernel.errors import Conflict
 from domain.kernel.events import Event
 from domain.records.record import Record
+from domain.replication.replication import Failure, Position
 from domain.team.invitations import Invitation
 from domain.webhooks.webhook import Delivery, DeliveryAttempt, WebhookSubscription
 from domain.workspaces.workspace import Membership, Workspace
@@ -48,6 +49,11 @@ class Tables:
     job_items: dict[tuple[UUID, int], JobItem] = field(default_factory=dict)  # by (job, position)
     events: dict[UUID, Event] = field(default_factory=dict)
     published: dict[UUID, datetime] = field(default_factory=dict)  # event id -> when the outbox published it
+    # event id -> its place in commit order (transactions here run one at a time, so adding is committing)
+    event_order: dict[UUID, int] = field(default_factory=dict)
+    # consumer -> (position, events applied, when it last moved)
+    consumers: dict[str, tuple[Position, int, datetime]] = field(default_factory=dict)
+    replication_failures: dict[tuple[str, UUID], Failure] = field(default_factory=dict)
     webhooks: dict[UUID, WebhookSubscription] = field(default_factory=dict)
     deliveries: dict[UUID, Delivery] = field(default_factory=dict)
     # each delivery's attempt log, oldest first

@@ -85,7 +85,8 @@ ORDER BY position
 SELECT_RESULTS = """
 SELECT i.job_id, i.workspace_id, i.position, i.record_id, i.state, i.outcome, i.credits, i.fields, i.error,
        i.finished_at,
-       r.id, r.workspace_id, r.kind, r.inputs, r.fields, r.provenance::text, r.status, r.created_at, r.updated_at
+       r.id, r.workspace_id, r.kind, r.inputs, r.fields, r.provenance::text, r.status, r.created_at, r.updated_at,
+       r.version
 FROM enrichment_job_items i
 LEFT JOIN records r ON r.id = i.record_id AND r.workspace_id = i.workspace_id
 WHERE i.job_id = %(job_id)s AND i.workspace_id = %(ws)s AND i.position > %(after)s

@@ -18,39 +18,41 @@ from ports.records import RecordFilter
 # Keyset bound for the first page of a newest-first list: after every row.
 
 INSERT_RECORD = """
-INSERT INTO records (id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at, domain)
+INSERT INTO records (id, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at, domain,
+                     version)
 VALUES (%(id)s, %(workspace_id)s, %(kind)s, %(inputs)s, %(fields)s, %(provenance)s, %(status)s,
-        %(created_at)s, %(updated_at)s, %(domain)s)
+        %(created_at)s, %(updated_at)s, %(domain)s, %(version)s)
 """
 SELECT_RECORD = """
-SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at
+SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at, version
 FROM records WHERE workspace_id = %(ws)s AND id = %(id)s
 """
 SELECT_RECORDS = """
-SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at
+SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at, version
 FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s)
 """
 SELECT_RECORD_FOR_UPDATE = """
-SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at
+SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at, version
 FROM records WHERE workspace_id = %(ws)s AND id = %(id)s
 FOR UPDATE
 """
 # In id order, so two transactions locking overlapping sets cannot deadlock.
 LOCK_RECORDS = """
-SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at
+SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at, version
 FROM records WHERE workspace_id = %(ws)s AND id = ANY(%(ids)s) ORDER BY id FOR UPDATE
 """
+# The caller holds the row (read for update): the version it read is the one before this.
 SAVE_RECORD = """
 UPDATE records
 SET inputs = %(inputs)s, fields = %(fields)s, provenance = %(provenance)s, status = %(status)s,
-    domain = %(domain)s, updated_at = %(updated_at)s
+    domain = %(domain)s, updated_at = %(updated_at)s, version = %(version)s
 WHERE workspace_id = %(ws)s AND id = %(id)s
 """
-DELETE_RECORD = "DELETE FROM records WHERE workspace_id = %(ws)s AND id = %(id)s"
+DELETE_RECORD = "DELETE FROM records WHERE workspace_id = %(ws)s AND id = %(id)s RETURNING version"
 # A filter left NULL matches every row; with the values bound, the planner drops
 # those conditions and picks the index of the one filter given.
 LIST_RECORDS = """
-SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at
+SELECT id, workspace_id, kind, inputs, fields, provenance::text, status, created_at, updated_at, version
 FROM records
 WHERE workspace_id = %(ws)s
   AND (%(kind)s::text IS NULL OR kind = %(kind)s::text)
@@ -80,7 +82,7 @@ _STATUSES = {status.value: status for status in RecordStatus}
 
 
 def record_from_row(row: tuple[Any, ...]) -> Record:
-    id_, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at = row
+    id_, workspace_id, kind, inputs, fields, provenance, status, created_at, updated_at, version = row
     return Record(
         id=id_,
         workspace_id=workspace_id,
@@ -91,6 +93,7 @@ def record_from_row(row: tuple[Any, ...]) -> Record:
         status=_STATUSES[status],
         created_at=created_at,
         updated_at=updated_at,
+        version=version,
     )
 
 
@@ -105,12 +108,17 @@ def _content_params(record: Record) -> dict[str, Any]:
     }
 
 
+def _save_params(record: Record) -> dict[str, Any]:
+    return {"ws": record.workspace_id, "id": record.id, "version": record.version + 1, **_content_params(record)}
+
+
 def _insert_params(record: Record) -> dict[str, Any]:
     return {
         "id": record.id,
         "workspace_id": record.workspace_id,
         "kind": record.kind.value,
         "created_at": record.created_at,
+        "version": record.version,
         **_content_params(record),
     }
 
@@ -143,18 +151,19 @@ class PostgresRecordRepository:
         return {record.id: record for record in map(record_from_row, rows)}
 
     async def save(self, record: Record) -> None:
-        await self._conn.execute(SAVE_RECORD, {"ws": record.workspace_id, "id": record.id, **_content_params(record)})
+        await self._conn.execute(SAVE_RECORD, _save_params(record))
+        record.version += 1
 
     async def save_many(self, records: list[Record]) -> None:
         if records:
             async with self._conn.cursor() as cursor:
-                await cursor.executemany(
-                    SAVE_RECORD, [{"ws": r.workspace_id, "id": r.id, **_content_params(r)} for r in records]
-                )
+                await cursor.executemany(SAVE_RECORD, [_save_params(r) for r in records])
+            for record in records:
+                record.version += 1
 
-    async def delete(self, workspace_id: UUID, record_id: UUID) -> bool:
-        cursor = await self._conn.execute(DELETE_RECORD, {"ws": workspace_id, "id": record_id})
-        return cursor.rowcount == 1
+    async def delete(self, workspace_id: UUID, record_id: UUID) -> int | None:
+        row = await (await self._conn.execute(DELETE_RECORD, {"ws": workspace_id, "id": record_id})).fetchone()
+        return row[0] + 1 if row else None
 
 
 class PostgresRecordReader:

@@ -8,11 +8,13 @@ from uuid import UUID, uuid5
 from application.access import authorize
 from application.enrichment.paid_run import PaidRun
 from application.enrichment.waterfall_run import WaterfallResult
+from application.record.changes import record_changed
 from domain.enrichment.pending import Patience
 from domain.enrichment.provider_registry import provider_order
 from domain.enrichment.schema import COMPANY_FIELDS, PERSON_FIELDS, EntityKind
 from domain.enrichment.waterfall import Attempt, RecordedAttempt
 from domain.kernel.errors import ErrorDetail, NotFound, ValidationFailed
+from domain.kernel.events import EventType
 from domain.kernel.permissions import Action
 from domain.records.inputs import check_identifying, clean_inputs
 from domain.records.record import Record, RecordStatus
@@ -110,6 +112,8 @@ class EnrichRecord:
         else:
             await uow.records.save(stored)
         now = self._clock.now()
+        change = EventType.RECORD_UPDATED if stored is not None else EventType.RECORD_CREATED
+        await uow.events.add([record_changed(self._ids, change, saved, now)])
         await uow.attempts.add(
             [
                 RecordedAttempt(

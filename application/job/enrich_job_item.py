@@ -7,6 +7,7 @@ from application.enrichment.enrich_record import EnrichmentPolicy
 from application.enrichment.pending_lookups import Pause
 from application.enrichment.settlement import Settlement
 from application.enrichment.waterfall_run import WaterfallResult, WaterfallRun
+from application.record.changes import record_changed
 from domain.enrichment.provider_registry import BY_NAME
 from domain.enrichment.waterfall import RecordedAttempt
 from domain.jobs.job import MISSING, ItemState, Job, JobItem, wanted_for
@@ -150,7 +151,12 @@ class SaveJobItems:
                 ]
             )
             await uow.events.add(
-                [self._enriched(outcomes[0].work.job, record, result) for record, result in kept if result.found]
+                [
+                    self._enriched(outcomes[0].work.job, record, result)
+                    if result.found
+                    else record_changed(self._ids, EventType.RECORD_UPDATED, record, now)
+                    for record, result in kept
+                ]
             )
             # last: the account stays locked until commit
             charged = await self._settlement.settle(uow, [result for _, result in kept])
@@ -173,6 +179,7 @@ class SaveJobItems:
                 "status": record.status.value,
                 "fields": {name: record.fields[name] for name in sorted(result.found)},
                 "creditsCharged": result.credits,
+                "version": record.version,
             },
             occurred_at=record.updated_at,
         )

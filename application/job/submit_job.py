@@ -7,11 +7,13 @@ from uuid import UUID
 
 from application.access import authorize
 from application.credit.low_credits import alert_if_low
+from application.record.changes import record_changed
 from domain.credits.ledger import NEVER_LOW, CreditRequest, EntryKind, LedgerEntry, LowCreditPolicy
 from domain.enrichment.provider_registry import provider_order
 from domain.enrichment.schema import EntityKind
 from domain.jobs.job import MAX_JOB_RECORDS, Job, JobStatus, check_job_fields, record_ceiling, wanted_for
 from domain.kernel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+from domain.kernel.events import EventType
 from domain.kernel.permissions import Action
 from domain.records.inputs import check_identifying, clean_inputs
 from domain.records.record import Record, RecordStatus
@@ -101,6 +103,8 @@ class SubmitJob:
             async with self._uow as uow:
                 if new:
                     await uow.records.add_many(records)
+                    created = [record_changed(self._ids, EventType.RECORD_CREATED, r, r.created_at) for r in records]
+                    await uow.events.add(created)
                 if reserved:
                     reserve_id = self._ids.new_id()
                     entry = await uow.credits.post(

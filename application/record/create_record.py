@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
+from application.record.changes import record_changed
 from domain.enrichment.schema import EntityKind
+from domain.kernel.events import EventType
 from domain.kernel.permissions import Action
 from domain.records.inputs import clean_inputs
 from domain.records.record import Record, RecordStatus
@@ -54,5 +56,6 @@ class CreateRecord:
                 updated_at=now,
             )
             await uow.records.add(record)
+            await uow.events.add([record_changed(self._ids, EventType.RECORD_CREATED, record, now)])
             await uow.commit()
         return record

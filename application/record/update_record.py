@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.access import authorize_in
+from application.record.changes import record_changed
 from domain.kernel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+from domain.kernel.events import EventType
 from domain.kernel.permissions import Action
 from domain.records.inputs import changed_inputs
 from domain.records.record import Record, RecordStatus
-from ports.system import Clock
+from ports.system import Clock, IdGenerator
 from ports.unit_of_work import UnitOfWork
 
 
@@ -39,9 +41,10 @@ class UpdateRecord:
     nothing and leaves the status as it is.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, ids: IdGenerator) -> None:
         self._uow = uow
         self._clock = clock
+        self._ids = ids
 
     async def __call__(self, cmd: UpdateRecordCommand) -> Record:
         if not cmd.inputs:
@@ -62,5 +65,6 @@ class UpdateRecord:
             record.status = RecordStatus.NEW
             record.updated_at = self._clock.now()
             await uow.records.save(record)
+            await uow.events.add([record_changed(self._ids, EventType.RECORD_UPDATED, record, record.updated_at)])
             await uow.commit()
         return record

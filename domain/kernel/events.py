@@ -17,7 +17,10 @@ class EventType(Enum):
     JOB_COMPLETED = "job.completed"  # completed or partially completed
     JOB_FAILED = "job.failed"
     JOB_CANCELLED = "job.cancelled"
+    RECORD_CREATED = "record.created"
+    RECORD_UPDATED = "record.updated"  # its inputs changed, or an enrichment ended without finding a field
     RECORD_ENRICHED = "record.enriched"  # a record's enrichment ended with one or more fields found
+    RECORD_DELETED = "record.deleted"
     CREDITS_LOW = "credits.low"  # available credits fell below the deployment's threshold
 
 

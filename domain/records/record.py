@@ -37,6 +37,7 @@ class Record:
     status: RecordStatus = RecordStatus.NEW
     created_at: datetime
     updated_at: datetime
+    version: int = 1  # one more at every save; what a search document carries
 
     @property
     def domain(self) -> str | None:

@@ -21,6 +21,7 @@ from entrypoints.http.controllers.jobs import JobController
 from entrypoints.http.controllers.metrics import MetricsController
 from entrypoints.http.controllers.ops import OpsController
 from entrypoints.http.controllers.records import RecordController
+from entrypoints.http.controllers.search import SearchController
 from entrypoints.http.controllers.team import TeamController
 from entrypoints.http.controllers.webhooks import WebhookController
 from entrypoints.http.controllers.workspaces import WorkspaceController
@@ -70,6 +71,7 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             EnrichmentController,
             JobController,
             RecordController,
+            SearchController,
             WebhookController,
         ],
     )

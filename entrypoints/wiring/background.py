@@ -1,6 +1,6 @@
 """What the API process runs besides answering requests, where no worker does (no Temporal): enrichment jobs,
-resumed when the process starts, and webhook deliveries. Started once start-up is done, stopped before the
-container closes the pools and clients that work uses."""
+resumed when the process starts, webhook deliveries and replication (the search index). Started once start-up
+is done, stopped before the container closes the pools and clients that work uses."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dishka import AsyncContainer, Provider, Scope, provide
 
 from application.job.inline_orchestrator import InlineOrchestrator
+from application.replication.replicator import Replicator
 from application.webhook.dispatcher import WebhookDispatcher
 from entrypoints.wiring.topology import Topology
 from ports.jobs import JobReader
@@ -29,6 +30,9 @@ class BackgroundWork:
         webhooks = await self._container.get(WebhookDispatcher)
         webhooks.start_background()
         self._stops.append(webhooks.stop)
+        replicator = await self._container.get(Replicator)
+        replicator.start_background()
+        self._stops.append(replicator.stop)
 
     async def stop(self) -> None:
         stops, self._stops = self._stops, []

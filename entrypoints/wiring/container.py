@@ -18,6 +18,7 @@ from entrypoints.wiring.limits import LimitsWiring, shared_state
 from entrypoints.wiring.metrics import MetricsWiring, PoolMetricsWiring
 from entrypoints.wiring.ops import OpsWiring
 from entrypoints.wiring.records import RecordsWiring
+from entrypoints.wiring.search import SearchWiring
 from entrypoints.wiring.settings import ConfigError, Settings
 from entrypoints.wiring.storage import storage
 from entrypoints.wiring.system import CryptoWiring, SystemWiring
@@ -47,6 +48,7 @@ def providers(topology: Topology) -> list[Provider]:
         EnrichmentWiring(topology),
         JobWiring(topology),
         WebhookWiring(topology),
+        SearchWiring(topology),
         LimitsWiring(),
         OpsWiring(),
         BackgroundWiring(),

@@ -160,6 +160,18 @@ class WebhookSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     user_agent: str = "Cascade-Webhooks/0.1 (+https://github.com/cascade-enrichment/cascade)"
 
 
+class ReplicationSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Replication of the outbox into the search index (`CASCADE_REPLICATION_*`): by the worker (by the API
+    itself when there is no Temporal)."""
+
+    batch: int = 500  # events a sink takes at a time
+    poll_seconds: float = 0.5  # how often a sink that caught up looks again
+    max_attempts: int = 8  # an event a sink keeps failing on is a dead letter after this many
+    first_retry_seconds: float = 5.0
+    max_retry_seconds: float = 900.0
+    lag_degraded_seconds: float = 60.0  # health says degraded when a sink is this far behind
+
+
 class WorkerMetricsSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """`cascade worker`'s Prometheus endpoint (`CASCADE_WORKER_METRICS_*`); port 0: none."""
 
@@ -204,6 +216,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     jobs: JobSettings = msgspec.field(default_factory=JobSettings)
     scraper: ScraperSettings = msgspec.field(default_factory=ScraperSettings)
     webhooks: WebhookSettings = msgspec.field(default_factory=WebhookSettings)
+    replication: ReplicationSettings = msgspec.field(default_factory=ReplicationSettings)
     worker_metrics: WorkerMetricsSettings = msgspec.field(default_factory=WorkerMetricsSettings)
 
     def __repr__(self) -> str:
@@ -257,6 +270,17 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("webhook_lease_seconds", self.webhooks.lease_seconds, self.webhooks.timeout_seconds + 1, 86_400)
         _check_range("webhook_concurrency", self.webhooks.concurrency, 1, 1024)
         _check_range("webhook_poll_seconds", self.webhooks.poll_seconds, 0.01, 60)
+        _check_range("replication_batch", self.replication.batch, 1, 10_000)
+        _check_range("replication_poll_seconds", self.replication.poll_seconds, 0.01, 60)
+        _check_range("replication_max_attempts", self.replication.max_attempts, 1, 1000)
+        _check_range("replication_first_retry_seconds", self.replication.first_retry_seconds, 0.01, 86_400)
+        _check_range(
+            "replication_max_retry_seconds",
+            self.replication.max_retry_seconds,
+            self.replication.first_retry_seconds,
+            7 * 86_400,
+        )
+        _check_range("replication_lag_degraded_seconds", self.replication.lag_degraded_seconds, 1, 86_400)
         _check_range("credits_low_threshold", self.credits_low_threshold, 0, 1_000_000_000)
         _check_range("worker_metrics_port", self.worker_metrics.port, 0, 65535)
         if self.database.pool_min > self.database.pool_max:
@@ -322,6 +346,7 @@ SECTIONS: dict[str, str] = {
     "jobs": "job_",
     "scraper": "scraper_",
     "webhooks": "webhook_",
+    "replication": "replication_",
     "worker_metrics": "worker_metrics_",
 }
 

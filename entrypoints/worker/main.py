@@ -12,12 +12,13 @@ from temporalio.worker import Worker
 
 from adapters.telemetry.tracing import temporal_interceptors
 from application.job.job_runner import JobRunner
+from application.replication.replicator import Replicator
 from application.webhook.dispatcher import WebhookDispatcher
 from entrypoints.wiring.container import build_container
 from entrypoints.wiring.settings import ConfigError, Settings
 from entrypoints.worker.activities import JobActivities
 from entrypoints.worker.metrics_server import serve_metrics
-from entrypoints.worker.webhook_activities import WebhookActivities, ensure_dispatching
+from entrypoints.worker.outbox_activities import OutboxActivities, ensure_dispatching
 from entrypoints.worker.workflows import EnrichmentJobWorkflow, WebhookDispatchWorkflow
 from ports.metrics import Metrics
 
@@ -41,8 +42,9 @@ async def run_worker(settings: Settings) -> None:
             heartbeat_timeout_seconds=settings.jobs.heartbeat_timeout_seconds,
             batch_attempts=settings.jobs.batch_attempts,
         )
-        webhooks = WebhookActivities(
+        outbox = OutboxActivities(
             await container.get(WebhookDispatcher),
+            await container.get(Replicator),
             heartbeat_timeout_seconds=settings.jobs.heartbeat_timeout_seconds,
         )
         # The worker inherits the client's interceptors: workflows and activities continue the caller's trace.
@@ -53,7 +55,7 @@ async def run_worker(settings: Settings) -> None:
             client,
             task_queue=settings.temporal.task_queue,
             workflows=[EnrichmentJobWorkflow, WebhookDispatchWorkflow],
-            activities=[*activities.all(), *webhooks.all()],
+            activities=[*activities.all(), *outbox.all()],
             # Each batch activity holds concurrency / parallel_batches records in flight.
             max_concurrent_activities=max(8, settings.jobs.parallel_batches * 4),
         )

@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         JobRun,
     )
     from entrypoints.worker.activities import JobActivities
-    from entrypoints.worker.webhook_activities import WebhookActivities
+    from entrypoints.worker.outbox_activities import OutboxActivities
 
 # A run handles this many batches, then continues as new: the history stays small however large the job.
 BATCHES_PER_RUN = 40
@@ -103,7 +103,7 @@ DISPATCH_RUNS_PER_WORKFLOW = 100
 
 @workflow.defn(name=WEBHOOK_DISPATCH)
 class WebhookDispatchWorkflow:
-    """Keeps the webhook dispatcher running on some worker, forever.
+    """Keeps the outbox's consumers (the webhook dispatcher and the replicator) running on some worker, forever.
 
     Each activity publishes the outbox and delivers webhooks for `seconds`, heartbeating; a worker that dies
     stops the heartbeats and Temporal runs the activity again on another worker (its claimed deliveries come
@@ -114,7 +114,7 @@ class WebhookDispatchWorkflow:
     async def run(self, dispatch: DispatchRun) -> None:
         for _ in range(DISPATCH_RUNS_PER_WORKFLOW):
             await workflow.execute_activity_method(
-                WebhookActivities.dispatch_webhooks,
+                OutboxActivities.dispatch_webhooks,
                 DispatchRound(seconds=dispatch.seconds),
                 start_to_close_timeout=timedelta(seconds=dispatch.seconds + 120),
                 heartbeat_timeout=timedelta(seconds=dispatch.heartbeat_seconds),

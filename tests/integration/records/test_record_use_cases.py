@@ -61,7 +61,7 @@ def update(record: Record, actor: UUID, **inputs: str | None) -> UpdateRecordCom
 @pytest.mark.parametrize("status", [s for s in RecordStatus if s is not RecordStatus.ENRICHING])
 async def test_a_change_makes_the_record_new_again_and_keeps_its_fields(backend: Backend, status: RecordStatus) -> None:
     record, actors = await world(backend, status)
-    uc = UpdateRecord(backend.uow(), ManualClock(NOW))
+    uc = UpdateRecord(backend.uow(), ManualClock(NOW), Uuid7Generator())
 
     updated = await uc(update(record, actors[Role.MEMBER], firstName="Ann", email=None, domain="acme.com"))
 
@@ -77,7 +77,7 @@ async def test_a_change_makes_the_record_new_again_and_keeps_its_fields(backend:
 
 async def test_a_request_that_changes_nothing_writes_nothing(backend: Backend) -> None:
     record, actors = await world(backend, RecordStatus.ENRICHED)
-    uc = UpdateRecord(backend.uow(), ManualClock(NOW))
+    uc = UpdateRecord(backend.uow(), ManualClock(NOW), Uuid7Generator())
 
     unchanged = await uc(update(record, actors[Role.OWNER], email=" ANN@acme.com ", firstName="Anne"))
 
@@ -87,7 +87,7 @@ async def test_a_request_that_changes_nothing_writes_nothing(backend: Backend) -
 
 async def test_a_record_being_enriched_cannot_change(backend: Backend) -> None:
     record, actors = await world(backend, RecordStatus.ENRICHING)
-    uc = UpdateRecord(backend.uow(), ManualClock(NOW))
+    uc = UpdateRecord(backend.uow(), ManualClock(NOW), Uuid7Generator())
 
     with pytest.raises(Conflict):
         await uc(update(record, actors[Role.MEMBER], firstName="Ann"))
@@ -98,7 +98,7 @@ async def test_roles_other_workspaces_and_rules(backend: Backend) -> None:
     record, actors = await world(backend, RecordStatus.PARTIAL)
     stranger = new_user()
     await persist(backend, stranger)
-    uc = UpdateRecord(backend.uow(), ManualClock(NOW))
+    uc = UpdateRecord(backend.uow(), ManualClock(NOW), Uuid7Generator())
 
     with pytest.raises(Forbidden):
         await uc(update(record, actors[Role.VIEWER], firstName="Ann"))

@@ -1,4 +1,5 @@
-"""The Temporal side of webhooks: the dispatcher's activity, and starting its workflow once per cluster."""
+"""The Temporal side of the outbox's consumers: one long activity that runs the webhook dispatcher and the
+replicator (the search index) side by side, and starting its workflow once per cluster."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from adapters.temporal.contracts import DISPATCH_WEBHOOKS, DispatchRound, DispatchRun
+from application.replication.replicator import Replicator
 from application.webhook.dispatcher import WebhookDispatcher
 
 DISPATCH_SECONDS = 300.0  # one activity's run; the workflow starts the next at once
 
 
-class WebhookActivities:
-    def __init__(self, dispatcher: WebhookDispatcher, *, heartbeat_timeout_seconds: float) -> None:
+class OutboxActivities:
+    def __init__(
+        self, dispatcher: WebhookDispatcher, replicator: Replicator, *, heartbeat_timeout_seconds: float
+    ) -> None:
         self._dispatcher = dispatcher
+        self._replicator = replicator
         self._heartbeat_every = heartbeat_timeout_seconds / 4
 
     @activity.defn(name=DISPATCH_WEBHOOKS)
@@ -34,7 +39,10 @@ class WebhookActivities:
 
         beating = asyncio.create_task(heart())
         try:
-            await self._dispatcher.run(seconds=dispatch.seconds, beat=beat)
+            await asyncio.gather(
+                self._dispatcher.run(seconds=dispatch.seconds, beat=beat),
+                self._replicator.run(seconds=dispatch.seconds, beat=beat),
+            )
         finally:
             beating.cancel()
 
@@ -44,7 +52,7 @@ class WebhookActivities:
 
 async def ensure_dispatching(client: Client, *, task_queue: str, heartbeat_timeout_seconds: float) -> None:
     """Start the dispatcher workflow of this task queue unless it already runs (every worker asks; one runs)."""
-    # Imported here: the workflow module imports this one for `WebhookActivities.dispatch_webhooks`.
+    # Imported here: the workflow module imports this one for `OutboxActivities.dispatch_webhooks`.
     from entrypoints.worker.workflows import WebhookDispatchWorkflow
 
     await client.start_workflow(

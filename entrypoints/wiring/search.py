@@ -1,0 +1,73 @@
+"""dishka wiring of search and replication: the index of the storage in use, the sinks, the replicator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import AsyncContainer, Provider, Scope, provide
+
+from adapters.memory.replication import MemoryReplicationReader
+from adapters.memory.search import MemorySearchIndex
+from adapters.postgres.replication import PostgresReplicationReader
+from adapters.postgres.search import PostgresSearchIndex
+from application.replication.drain_outbox import DrainOutbox
+from application.replication.replicator import ReplicationTuning, Replicator
+from application.search.search_records import SearchRecords
+from application.search.search_sink import SearchSink
+from domain.replication.replication import RetryPolicy
+from entrypoints.wiring.settings import Settings
+from entrypoints.wiring.storage import provide_reader
+from entrypoints.wiring.topology import Topology
+from ports.replication import ReplicationReader, ReplicationSink
+from ports.search import SearchIndex
+from ports.system import Clock
+from ports.unit_of_work import UnitOfWork
+
+
+class SearchWiring(Provider):
+    scope = Scope.APP
+
+    def __init__(self, topology: Topology) -> None:
+        super().__init__()
+        provide_reader(self, topology, SearchIndex, memory=MemorySearchIndex, postgres=PostgresSearchIndex)
+        provide_reader(
+            self, topology, ReplicationReader, memory=MemoryReplicationReader, postgres=PostgresReplicationReader
+        )
+
+    search_sink = provide(SearchSink)
+
+    @provide
+    def tuning(self, settings: Settings) -> ReplicationTuning:
+        return ReplicationTuning(batch=settings.replication.batch, poll_seconds=settings.replication.poll_seconds)
+
+    @provide
+    def retry_policy(self, settings: Settings) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=settings.replication.max_attempts,
+            first_wait_seconds=settings.replication.first_retry_seconds,
+            max_wait_seconds=settings.replication.max_retry_seconds,
+        )
+
+    @provide
+    def sinks(self, search: SearchSink) -> list[ReplicationSink]:
+        return [search]
+
+    @provide(scope=Scope.REQUEST)
+    def drain_outbox(
+        self, uow: UnitOfWork, clock: Clock, policy: RetryPolicy, tuning: ReplicationTuning
+    ) -> DrainOutbox:
+        return DrainOutbox(uow, clock, policy, batch=tuning.batch)
+
+    @provide
+    async def replicator(
+        self, container: AsyncContainer, sinks: list[ReplicationSink], tuning: ReplicationTuning
+    ) -> AsyncIterator[Replicator]:
+        async def drain(sink: ReplicationSink) -> int:
+            async with container() as scope:
+                return await (await scope.get(DrainOutbox))(sink)
+
+        replicator = Replicator(sinks, drain, tuning)
+        yield replicator
+        await replicator.stop()
+
+    search_records = provide(SearchRecords, scope=Scope.REQUEST)
