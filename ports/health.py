@@ -31,3 +31,7 @@ class CacheProbe(HealthProbe, Protocol):
 
 class WorkflowProbe(HealthProbe, Protocol):
     """Temporal; optional for the API: without it jobs wait (the API still serves everything else)."""
+
+
+class ReplicationProbe(HealthProbe, Protocol):
+    """How far behind the outbox the sinks are; optional: records are served whatever the index does."""

@@ -48,6 +48,11 @@ class Metrics(Protocol):
         """A delivery attempt was recorded: `succeeded`, `failed` (retried later) or `dead_lettered`; a delivery
         dead-lettered without an attempt (its webhook inactive) has no latency."""
 
+    @abstractmethod
+    def replication_lag(self, sink: str, *, events: int, seconds: float, dead_letters: int) -> None:
+        """A sink's distance behind the outbox as last measured: events waiting, the oldest one's age, and its
+        dead letters."""
+
 
 class NoMetrics:
     """Counts nothing: the default of use cases built without a `Metrics` (tests, tools)."""
@@ -74,6 +79,9 @@ class NoMetrics:
         pass
 
     def webhook_delivery(self, outcome: str, latency_ms: float | None) -> None:
+        pass
+
+    def replication_lag(self, sink: str, *, events: int, seconds: float, dead_letters: int) -> None:
         pass
 
 

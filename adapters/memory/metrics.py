@@ -14,6 +14,7 @@ class MemoryMetrics:
         self.counts: Counter[tuple[str, ...]] = Counter()
         self.credits: Counter[str] = Counter()
         self.circuits: dict[str, Circuit] = {}
+        self.lag: dict[str, tuple[int, float, int]] = {}  # sink -> (events, seconds, dead letters)
 
     def provider_attempt(self, provider: str, outcome: str, latency_ms: float | None) -> None:
         self.counts["provider_attempt", provider, outcome] += 1
@@ -38,3 +39,6 @@ class MemoryMetrics:
 
     def webhook_delivery(self, outcome: str, latency_ms: float | None) -> None:
         self.counts["webhook_delivery", outcome] += 1
+
+    def replication_lag(self, sink: str, *, events: int, seconds: float, dead_letters: int) -> None:
+        self.lag[sink] = (events, seconds, dead_letters)

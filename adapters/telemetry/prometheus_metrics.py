@@ -87,6 +87,24 @@ class PrometheusMetrics:
             registry=registry,
             buckets=REMOTE_BUCKETS,
         )
+        self._lag_events = Gauge(
+            "cascade_replication_lag_events",
+            "Events of the outbox a sink has not applied yet, as last measured",
+            ["sink"],
+            registry=registry,
+        )
+        self._lag_seconds = Gauge(
+            "cascade_replication_lag_seconds",
+            "Age of the oldest event a sink has not applied yet (0 when caught up)",
+            ["sink"],
+            registry=registry,
+        )
+        self._dead_letters = Gauge(
+            "cascade_replication_dead_letters",
+            "Events a sink gave up on, until replayed or discarded",
+            ["sink"],
+            registry=registry,
+        )
         # Known label values start at zero, so a first increase is a rate and not a series appearing.
         for status in JobStatus:
             if status.finished:
@@ -133,6 +151,11 @@ class PrometheusMetrics:
         self._deliveries.labels(outcome).inc()
         if latency_ms is not None:
             self._delivery_seconds.observe(latency_ms / 1000)
+
+    def replication_lag(self, sink: str, *, events: int, seconds: float, dead_letters: int) -> None:
+        self._lag_events.labels(sink).set(events)
+        self._lag_seconds.labels(sink).set(seconds)
+        self._dead_letters.labels(sink).set(dead_letters)
 
 
 class PoolCollector(Collector):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ports.health import CacheProbe, ComponentHealth, DatabaseProbe, Status, WorkflowProbe
+from ports.health import CacheProbe, ComponentHealth, DatabaseProbe, ReplicationProbe, Status, WorkflowProbe
 
 ProcessStatus = Literal["starting", "ok", "down"]
 # How long one check of the components answers health and readiness.
@@ -68,9 +68,10 @@ class CheckHealth:
         database: DatabaseProbe,
         cache: CacheProbe,
         workflows: WorkflowProbe,
+        replication: ReplicationProbe,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._probes = [database, cache, workflows]
+        self._probes = [database, cache, workflows, replication]
         self._monotonic = monotonic
         self._last: tuple[float, list[ComponentHealth]] | None = None
 

@@ -30,6 +30,7 @@ class ReplicationTuning:
     batch: int = 500
     poll_seconds: float = 0.5
     max_backoff_seconds: float = 30.0
+    measure_seconds: float = 5.0  # how often the lag is measured for the metrics
 
 
 class Replicator:
@@ -38,16 +39,19 @@ class Replicator:
         sinks: list[ReplicationSink],
         drain: Callable[[ReplicationSink], Awaitable[int]],
         tuning: ReplicationTuning,
+        *,
+        measure: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.sinks = sinks
         self._drain = drain
         self.tuning = tuning
+        self._measure = measure
         self._background: asyncio.Task[None] | None = None
 
     async def run(self, *, seconds: float | None = None, beat: asyncio.Event | None = None) -> None:
         """Follow every sink until cancelled, or for `seconds`. Each step sets `beat` (for heartbeats)."""
         deadline = None if seconds is None else time.monotonic() + seconds
-        await asyncio.gather(*(self._follow(sink, deadline, beat) for sink in self.sinks))
+        await asyncio.gather(*(self._follow(sink, deadline, beat) for sink in self.sinks), self._measuring(deadline))
 
     def start_background(self) -> None:
         """Run in this process until `stop` (the API without Temporal)."""
@@ -59,6 +63,15 @@ class Replicator:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+    async def _measuring(self, deadline: float | None) -> None:
+        """The lag, measured every `measure_seconds` for the metrics of the process that drains."""
+        while self._measure is not None and (deadline is None or time.monotonic() < deadline):
+            try:
+                await self._measure()
+            except (DomainError, OSError) as exc:
+                log.warning("replication_lag_unmeasured", error=str(exc))
+            await asyncio.sleep(self.tuning.measure_seconds)
 
     async def _follow(self, sink: ReplicationSink, deadline: float | None, beat: asyncio.Event | None) -> None:
         backoff = self.tuning.poll_seconds
@@ -74,6 +87,10 @@ class Replicator:
             except (DomainError, OSError) as exc:
                 log.warning("replication_step_failed", sink=sink.name, error=str(exc))
                 await asyncio.sleep(self.tuning.poll_seconds)
+                continue
+            except Exception:  # a bug must not stop replication for good: logged, and the step tried again
+                log.exception("replication_step_crashed", sink=sink.name)
+                await asyncio.sleep(self.tuning.max_backoff_seconds)
                 continue
             finally:
                 if beat is not None:

@@ -30,13 +30,19 @@ class SearchSink:
     async def apply(self, events: list[Event]) -> dict[UUID, str]:
         touched: dict[UUID, dict[UUID, list[UUID]]] = defaultdict(dict)  # workspace -> record -> its events
         deleted: dict[UUID, int] = {}
+        malformed: dict[UUID, str] = {}
         for event in events:
             if event.type not in RECORD_EVENTS:
                 continue
-            record_id = UUID(event.data["recordId"])
+            try:
+                record_id = UUID(str(event.data["recordId"]))
+                version = int(event.data["version"]) if event.type is EventType.RECORD_DELETED else 0
+            except (KeyError, ValueError, TypeError) as exc:
+                malformed[event.id] = f"malformed {event.type.value} event ({type(exc).__name__}: {exc})"
+                continue
             touched[event.workspace_id].setdefault(record_id, []).append(event.id)
             if event.type is EventType.RECORD_DELETED:
-                deleted[record_id] = max(deleted.get(record_id, 0), int(event.data["version"]))
+                deleted[record_id] = max(deleted.get(record_id, 0), version)
         documents, tombstones = [], []
         for workspace_id, records in touched.items():
             found = {r.id: r for r in await self._records.get_many(workspace_id, list(records))}
@@ -47,12 +53,12 @@ class SearchSink:
                 if record_id not in found and record_id in deleted
             ]
         if not documents and not tombstones:
-            return {}
+            return malformed
         try:
             failed = await self._index.write(documents, tombstones)
         except SearchUnavailable as exc:
             raise SinkUnavailable(exc.message) from exc
-        return {
+        return malformed | {
             event_id: error
             for records in touched.values()
             for record_id, event_ids in records.items()

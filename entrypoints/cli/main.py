@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from uuid import UUID
 
 import structlog
 
@@ -24,6 +25,7 @@ from entrypoints.cli.database import command_database
 from entrypoints.cli.dev import DevFailed, dev
 from entrypoints.cli.key_rotation import rotate_keys
 from entrypoints.cli.processes import ServiceError
+from entrypoints.cli.replication import print_status, replay
 from entrypoints.cli.servers import run_migrations, serve, serve_scraper
 from entrypoints.wiring.container import build_container
 from entrypoints.wiring.settings import ConfigError, Settings, load_settings
@@ -102,6 +104,14 @@ def parser() -> argparse.ArgumentParser:
         "rotate", help="re-encrypt every credential and webhook secret to the active key of CASCADE_ENCRYPTION_KEYS"
     )
     rotate.add_argument("--batch-size", type=int, default=100, help="rows per transaction (default 100)")
+    replication = commands.add_parser("replication", help="the search index's replication").add_subparsers(
+        dest="replication_command", required=True
+    )
+    replication.add_parser("status", help="each sink's events behind, seconds behind and dead letters (JSON lines)")
+    again = replication.add_parser("replay", help="try dead letters again: all of a sink's, or those named")
+    again.add_argument("--sink", default="search", help="the sink (default search)")
+    again.add_argument("--event", type=UUID, action="append", dest="events", metavar="EVENT_ID",
+                       help="a dead letter's event id (repeat for more); none: every dead letter of the sink")  # fmt: skip
     return root
 
 
@@ -135,6 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "users":
             with command_database(settings, "users make-admin") as database:
                 make_admin(database, args.email, args.revoke)
+        elif args.command == "replication":
+            with command_database(settings, f"replication {args.replication_command}") as database:
+                if args.replication_command == "status":
+                    print_status(database)
+                else:
+                    replayed = replay(database, args.sink, args.events)
+                    log.info("dead_letters_replayed", sink=args.sink, count=replayed)
         elif args.command == "keys":
             with command_database(settings, "keys rotate") as database:
                 return rotate_keys(database, args.batch_size)

@@ -11,6 +11,8 @@ from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.replication import PostgresReplicationReader
 from adapters.postgres.search import PostgresSearchIndex
 from application.replication.drain_outbox import DrainOutbox
+from application.replication.replication_admin import ReplicationAdmin
+from application.replication.replication_lag import ReplicationLag
 from application.replication.replicator import ReplicationTuning, Replicator
 from application.search.search_records import SearchRecords
 from application.search.search_sink import SearchSink
@@ -18,6 +20,8 @@ from domain.replication.replication import RetryPolicy
 from entrypoints.wiring.settings import Settings
 from entrypoints.wiring.storage import provide_reader
 from entrypoints.wiring.topology import Topology
+from ports.health import ReplicationProbe
+from ports.metrics import Metrics
 from ports.replication import ReplicationReader, ReplicationSink
 from ports.search import SearchIndex
 from ports.system import Clock
@@ -60,14 +64,34 @@ class SearchWiring(Provider):
 
     @provide
     async def replicator(
-        self, container: AsyncContainer, sinks: list[ReplicationSink], tuning: ReplicationTuning
+        self,
+        container: AsyncContainer,
+        sinks: list[ReplicationSink],
+        tuning: ReplicationTuning,
+        lag: ReplicationLag,
     ) -> AsyncIterator[Replicator]:
         async def drain(sink: ReplicationSink) -> int:
             async with container() as scope:
                 return await (await scope.get(DrainOutbox))(sink)
 
-        replicator = Replicator(sinks, drain, tuning)
+        replicator = Replicator(sinks, drain, tuning, measure=lag.statuses)
         yield replicator
         await replicator.stop()
 
     search_records = provide(SearchRecords, scope=Scope.REQUEST)
+    replication_admin = provide(ReplicationAdmin, scope=Scope.REQUEST)
+
+    @provide
+    def lag(
+        self,
+        reader: ReplicationReader,
+        sinks: list[ReplicationSink],
+        clock: Clock,
+        metrics: Metrics,
+        settings: Settings,
+    ) -> ReplicationLag:
+        return ReplicationLag(reader, sinks, clock, metrics, settings.replication.lag_degraded_seconds)
+
+    @provide
+    def probe(self, lag: ReplicationLag) -> ReplicationProbe:
+        return lag

@@ -40,3 +40,9 @@ CREATE TABLE search_words (
 CREATE INDEX search_words_prefix_idx ON search_words (workspace_id, word);
 CREATE INDEX search_words_record_idx ON search_words (record_id);
 CREATE INDEX search_words_trigram_idx ON search_words USING gin (word gin_trgm_ops);
+
+-- Records written before replication existed: one event each, so the search sink indexes them like any other.
+INSERT INTO outbox_events (id, workspace_id, type, data, occurred_at)
+SELECT gen_random_uuid(), workspace_id, 'record.updated',
+       jsonb_build_object('recordId', id::text, 'kind', kind, 'status', status, 'version', version), now()
+FROM records;

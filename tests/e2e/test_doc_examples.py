@@ -384,6 +384,15 @@ def the_big_job_ran_and_released_the_rest(stdout: str, variables: dict[str, str]
     assert balance["reserved"] == 0, balance
 
 
+def the_search_found_as_typed(stdout: str, variables: dict[str, str], sandbox: Sandbox) -> None:
+    prefix, typo = (json.loads(line)["data"] for line in stdout.strip().splitlines())
+    assert prefix["hits"], prefix
+    assert {(hit["email"], hit["match"]) for hit in prefix["hits"]} == {("maya.chen@northwind.io", "exact")}, prefix
+    assert typo["hits"], typo
+    assert {(hit["domain"], hit["match"]) for hit in typo["hits"]} == {("initech.dev", "typo")}, typo
+    assert [f["value"] for f in typo["facets"]["kind"]] == ["company"], typo
+
+
 def the_ping_and_its_replay_arrived_signed(stdout: str, variables: dict[str, str], sandbox: Sandbox) -> None:
     secret = next(line for line in stdout.splitlines() if line.startswith("whsec_"))
     received = [
@@ -431,6 +440,7 @@ def the_dump_holds_the_tables(stdout: str, variables: dict[str, str], sandbox: S
 CHECKS: dict[str, Callable[[str, dict[str, str], Sandbox], None]] = {
     "Idempotency-Key: nightly-": the_job_ran_to_its_end,
     "@crowd.example": the_big_job_ran_and_released_the_rest,
+    "search?q=maya": the_search_found_as_typed,
     "deliveries/$DELIVERY/replay": the_ping_and_its_replay_arrived_signed,
     "credentials/$CRED/test": the_key_was_refused_and_audited,
     "cascade keys rotate": every_secret_moved_to_the_new_key,

@@ -315,7 +315,7 @@ async def test_results_page_by_position_with_records_as_they_are_now(backend: Ba
     finished_item = done(items[1], RecordStatus.ENRICHED.value, credits=2, fields=("title", "seniority"))
     async with backend.uow() as uow:
         assert await uow.jobs.finish_item(finished_item) is True
-        assert await uow.records.delete(workspace.id, records[2].id) is True
+        assert await uow.records.delete(workspace.id, records[2].id) == records[2].version + 1
         await uow.commit()
     items[1] = finished_item
     now = [records[0], records[1], None, None, records[3], records[0]]  # deleted, and another workspace's

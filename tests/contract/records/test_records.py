@@ -92,12 +92,12 @@ async def test_save_changes_inputs_fields_provenance_status_and_updated_at_only(
         await uow.records.save(replace(changed, id=uuid4()))  # unknown id: ignored
         await uow.commit()
 
-    assert await backend.records.get(workspace.id, record.id) == changed
+    assert await backend.records.get(workspace.id, record.id) == replace(changed, version=record.version + 1)
     assert await backend.records.get(other.id, record.id) is None
     assert await backend.records.get(workspace.id, bystander.id) == bystander
 
 
-async def test_delete_says_whether_the_record_existed_in_that_workspace(backend: Backend) -> None:
+async def test_delete_says_which_version_its_deletion_is_or_that_the_record_was_not_there(backend: Backend) -> None:
     owner = new_user()
     workspace, other = new_workspace(owner), new_workspace(owner)
     await persist(backend, owner, workspace, other)
@@ -105,10 +105,10 @@ async def test_delete_says_whether_the_record_existed_in_that_workspace(backend:
     await store_records(backend, doomed, kept)
 
     async with backend.uow() as uow:
-        assert await uow.records.delete(other.id, kept.id) is False
-        assert await uow.records.delete(workspace.id, doomed.id) is True
-        assert await uow.records.delete(workspace.id, doomed.id) is False
-        assert await uow.records.delete(workspace.id, uuid4()) is False
+        assert await uow.records.delete(other.id, kept.id) is None
+        assert await uow.records.delete(workspace.id, doomed.id) == doomed.version + 1
+        assert await uow.records.delete(workspace.id, doomed.id) is None
+        assert await uow.records.delete(workspace.id, uuid4()) is None
         await uow.commit()
 
     assert await backend.records.get(workspace.id, doomed.id) is None
@@ -291,7 +291,7 @@ async def test_get_for_update_holds_the_record_until_the_transaction_ends(backen
             return await uow.records.get_for_update(workspace.id, record.id)
 
     _, seen = await asyncio.gather(holder(), competitor())
-    assert seen == replace(record, status=RecordStatus.ENRICHING)
+    assert seen == replace(record, status=RecordStatus.ENRICHING, version=record.version + 1)
 
 
 async def test_add_many_adds_them_all_in_one_unit_of_work(backend: Backend) -> None:

@@ -296,7 +296,7 @@ async def test_health_and_readiness_answer_in_the_envelope(api: Any, route: str)
     data = body["data"]
     assert data["status"] == "ok"
     components = {c["name"]: c for c in data["components"]}
-    assert set(components) == {"database", "redis", "temporal"}
+    assert set(components) == {"database", "redis", "temporal", "replication"}
     for component in components.values():
         assert set(component) == {"name", "status", "latencyMs", "required", "detail"}
         assert component["status"] == "ok"
@@ -304,6 +304,8 @@ async def test_health_and_readiness_answer_in_the_envelope(api: Any, route: str)
     # Redis and Temporal are never required (Cascade runs degraded without them)
     assert components["redis"]["required"] is False
     assert components["temporal"]["required"] is False
+    assert components["replication"]["required"] is False
+    assert components["replication"]["detail"].startswith("search: 0 events behind")
 
 
 async def test_health_reports_temporal_with_its_latency_and_degrades_without_it(

@@ -70,9 +70,16 @@ async def test_a_change_makes_the_record_new_again_and_keeps_its_fields(backend:
         inputs={"firstName": "Ann", "domain": "acme.com"},
         status=RecordStatus.NEW,
         updated_at=NOW,
+        version=record.version + 1,
     )
     assert updated == expected
     assert await backend.records.get(record.workspace_id, record.id) == expected
+    (event,) = await backend.events.recent(record.workspace_id, 1)
+    assert (event.type.value, event.data["recordId"], event.data["version"]) == (
+        "record.updated",
+        str(record.id),
+        record.version + 1,
+    )
 
 
 async def test_a_request_that_changes_nothing_writes_nothing(backend: Backend) -> None:

@@ -254,6 +254,8 @@ ATTACKS = [
     Attack("mixed-delete-credential", "DELETE", CREDENTIAL, "/workspaces/{wb}/credentials/{ca}"),
     Attack("test-credential", "POST", CREDENTIAL + "/test", "/workspaces/{wa}/credentials/{ca}/test"),
     Attack("mixed-test-credential", "POST", CREDENTIAL + "/test", "/workspaces/{wb}/credentials/{ca}/test"),
+    # search (what a record holds, found by a word of it)
+    Attack("search", "GET", WS + "/search", "/workspaces/{wa}/search?q=lead"),
     # credits
     Attack("get-credits", "GET", CREDITS, "/workspaces/{wa}/credits"),
     Attack("list-credit-transactions", "GET", CREDITS + "/transactions", "/workspaces/{wa}/credits/transactions"),

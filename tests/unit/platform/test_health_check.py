@@ -19,7 +19,8 @@ class CountingProbe:
 async def test_the_components_are_checked_at_most_once_per_fresh_seconds() -> None:
     clock = ManualClock()
     database, cache, workflows = CountingProbe("database"), CountingProbe("redis"), CountingProbe("temporal")
-    health = CheckHealth(database, cache, workflows, monotonic=clock)  # type: ignore[arg-type]
+    replication = CountingProbe("replication")
+    health = CheckHealth(database, cache, workflows, replication, monotonic=clock)  # type: ignore[arg-type]
 
     assert (await health()).status == "ok"
     cache.status = "degraded"
@@ -30,4 +31,4 @@ async def test_the_components_are_checked_at_most_once_per_fresh_seconds() -> No
 
     clock.advance(FRESH_SECONDS)
     assert (await health()).status == "degraded"
-    assert (database.checks, cache.checks, workflows.checks) == (2, 2, 2)
+    assert (database.checks, cache.checks, workflows.checks, replication.checks) == (2, 2, 2, 2)
