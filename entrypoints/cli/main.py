@@ -110,8 +110,14 @@ def parser() -> argparse.ArgumentParser:
     replication.add_parser("status", help="each sink's events behind, seconds behind and dead letters (JSON lines)")
     again = replication.add_parser("replay", help="try dead letters again: all of a sink's, or those named")
     again.add_argument("--sink", default="search", help="the sink (default search)")
-    again.add_argument("--event", type=UUID, action="append", dest="events", metavar="EVENT_ID",
-                       help="a dead letter's event id (repeat for more); none: every dead letter of the sink")  # fmt: skip
+    again.add_argument(
+        "--event",
+        type=UUID,
+        action="append",
+        dest="events",
+        metavar="EVENT_ID",
+        help="a dead letter's event id (repeat for more); none: every dead letter of the sink",
+    )
     return root
 
 
