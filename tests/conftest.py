@@ -190,6 +190,14 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def opensearch_url() -> str:
+    url = os.environ.get("TEST_OPENSEARCH_URL")
+    if not url:
+        pytest.fail("TEST_OPENSEARCH_URL is not set: run the suite with `make test` (it starts the engine)")
+    return url
+
+
+@pytest.fixture(scope="session")
 def temporal_address() -> str:
     address = os.environ.get("TEST_TEMPORAL_ADDRESS")
     if not address:

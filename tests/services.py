@@ -1,11 +1,12 @@
-"""Run a command beside throwaway PostgreSQL, Redis and Temporal servers, then stop them.
+"""Run a command beside throwaway PostgreSQL, Redis, Temporal and OpenSearch-API servers, then stop them.
 
     python -m tests.services -- pytest -q
 
 They listen on free loopback ports, keep their data in a temporary folder (or
 memory) and are stopped (by data directory and by PID) however the command
-ends. The command sees TEST_POSTGRES_URL, TEST_REDIS_URL and
-TEST_TEMPORAL_ADDRESS.
+ends. The command sees TEST_POSTGRES_URL, TEST_REDIS_URL,
+TEST_TEMPORAL_ADDRESS and TEST_OPENSEARCH_URL (osmem-server, an engine that
+speaks the OpenSearch API: what the OpenSearch adapter is tested against).
 
 They are sized for a suite on parallel pytest-xdist workers: Redis has
 REDIS_DATABASES database indexes (one per worker), PostgreSQL takes
@@ -96,6 +97,46 @@ class ThrowawayRedis:
                 self._process.kill()
 
 
+class ThrowawayOpenSearch:
+    """osmem-server on a free loopback port, in memory; it exits with this process (`--parent-pid`)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        import urllib.request
+
+        from osmem_server import resolve_binary
+
+        self._process = subprocess.Popen(
+            [resolve_binary(), "--addr", f"127.0.0.1:{self.port}", "--no-stdin-watch", "--parent-pid",
+             str(os.getpid())],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=0.5) as answer:  # noqa: S310 - our loopback
+                    if answer.status == 200:
+                        return self.url
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the OpenSearch-API engine did not start")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -119,18 +160,25 @@ def main(argv: list[str]) -> int:
         postgres = EmbeddedPostgres(Path(tmp) / "postgres", free_port(), durable=False)
         redis = ThrowawayRedis(Path(tmp) / "redis")
         temporal = TemporalDevServer(None, free_port())
+        opensearch = ThrowawayOpenSearch()
         try:
             env = dict(
                 os.environ,
                 TEST_POSTGRES_URL=start_postgres(postgres),
                 TEST_REDIS_URL=redis.start(),
                 TEST_TEMPORAL_ADDRESS=temporal.start(log_file=Path(tmp) / "temporal.log"),
+                TEST_OPENSEARCH_URL=opensearch.start(),
             )
-            print(f"test services: postgres {postgres.url}  redis {redis.url}  temporal {temporal.address}", flush=True)
+            print(
+                f"test services: postgres {postgres.url}  redis {redis.url}  temporal {temporal.address}  "
+                f"opensearch {opensearch.url}",
+                flush=True,
+            )
             return subprocess.call(command, env=env)
         except KeyboardInterrupt:
             return 130
         finally:
+            opensearch.stop()
             temporal.stop()
             redis.stop()
             postgres.stop()

@@ -21,17 +21,16 @@ from adapters.postgres.pool import connection
 from domain.kernel.errors import ServiceUnavailable
 from domain.search.search import (
     FACETS,
+    MAX_PREFIX,
     SearchDocument,
-    SearchHit,
     SearchQuery,
     SearchResult,
     SearchUnavailable,
     Sort,
-    Tier,
     Tombstone,
     allowed_edits,
     cursor_after,
-    highlights,
+    hit,
 )
 
 TYPO_SIMILARITY = "0.3"
@@ -81,14 +80,16 @@ WITH incoming AS (
 DELETE FROM search_words w USING written WHERE w.record_id = written.record_id
 """
 VERSIONS = "SELECT record_id, version FROM search_documents WHERE workspace_id = %(ws)s AND NOT deleted"
+# A typo: some start of the word, of a length within the term's edits of its own (and at most MAX_PREFIX), is
+# within those edits of the term (domain.search.tier_of).
 TERM = """
 SELECT record_id, max(CASE WHEN word = {t} THEN 3 WHEN word >= {t} AND word < {end} THEN 2 ELSE 1 END) AS tier
 FROM search_words
 WHERE workspace_id = %(ws)s AND (
     (word >= {t} AND word < {end})
-    OR ({k} > 0 AND {t} <%% word
-        AND (levenshtein_less_equal(word, {t}, {k}) <= {k}
-             OR levenshtein_less_equal(left(word, {n}), {t}, {k}) <= {k}))
+    OR ({k} > 0 AND {t} <%% word AND EXISTS (
+        SELECT 1 FROM generate_series(greatest(1, {n} - {k}), least(length(word), {n} + {k}, {longest})) AS n
+        WHERE levenshtein_less_equal(left(word, n), {t}, {k}) <= {k}))
 )
 GROUP BY record_id
 """
@@ -101,13 +102,14 @@ FILTERS = """
     AND (%(technologies)s::text[] IS NULL OR d.technologies && %(technologies)s::text[])
 """
 RELEVANCE_PAGE = """
-SELECT {columns}, tier FROM matched
-WHERE %(after)s::boolean IS NULL OR tier < %(tier)s OR (tier = %(tier)s AND (sort_name, record_id) > (%(name)s, %(id)s))
-ORDER BY tier DESC, sort_name, record_id
+SELECT {columns}, score FROM matched
+WHERE %(after)s::boolean IS NULL OR score < %(score)s
+   OR (score = %(score)s AND (sort_name, record_id) > (%(name)s, %(id)s))
+ORDER BY score DESC, sort_name, record_id
 LIMIT %(limit)s
 """
 NEWEST_PAGE = """
-SELECT {columns}, tier FROM matched
+SELECT {columns}, score FROM matched
 WHERE %(after)s::boolean IS NULL OR (created_at, record_id) < (%(at)s, %(id)s)
 ORDER BY created_at DESC, record_id DESC
 LIMIT %(limit)s
@@ -163,7 +165,7 @@ def _matched(terms: tuple[str, ...]) -> sql.Composed:
             i=sql.SQL(str(i)),
             body=sql.SQL(TERM).format(
                 t=sql.Placeholder(f"t{i}"), end=sql.Placeholder(f"end{i}"), k=sql.Placeholder(f"k{i}"),
-                n=sql.Placeholder(f"n{i}"),
+                n=sql.Placeholder(f"n{i}"), longest=sql.Literal(MAX_PREFIX),
             ),
         )
         for i in range(len(terms))
@@ -171,15 +173,11 @@ def _matched(terms: tuple[str, ...]) -> sql.Composed:
     joins = sql.SQL(" ").join(
         sql.SQL("JOIN t{i} ON t{i}.record_id = d.record_id").format(i=sql.SQL(str(i))) for i in range(len(terms))
     )
-    tier = (
-        sql.SQL("least({})").format(sql.SQL(", ").join(sql.SQL(f"t{i}.tier") for i in range(len(terms))))
-        if terms
-        else sql.SQL(str(int(Tier.EXACT)))
-    )
+    score = sql.SQL(" + ").join(sql.SQL(f"t{i}.tier") for i in range(len(terms))) if terms else sql.SQL("0")
     matched = sql.SQL(
-        "matched AS (SELECT d.*, {tier} AS tier FROM search_documents d {joins} "
+        "matched AS (SELECT d.*, {score} AS score FROM search_documents d {joins} "
         "WHERE d.workspace_id = %(ws)s AND NOT d.deleted {filters})"
-    ).format(tier=tier, joins=joins, filters=sql.SQL(FILTERS))
+    ).format(score=score, joins=joins, filters=sql.SQL(FILTERS))
     return sql.SQL("WITH {}").format(sql.SQL(", ").join([*ctes, matched]))
 
 
@@ -193,7 +191,7 @@ def _params(query: SearchQuery) -> dict[str, Any]:
     after = query.after
     params |= {
         "after": True if after is not None else None,
-        "tier": after.tier if after else 0,
+        "score": after.score if after else 0,
         "name": after.name if after else "",
         "at": after.created_at if after else None,
         "id": after.record_id if after else UUID(int=0),
@@ -246,7 +244,7 @@ class PostgresSearchIndex:
             facets[facet].append((value, count))
         ordered = {f: sorted(facets.get(f, []), key=lambda item: (-item[1], item[0])) for f in FACETS}
         return SearchResult(
-            hits=[SearchHit(document=d, tier=t, highlights=highlights(d, query.terms)) for d, t in found],
+            hits=[hit(d, score, query.terms) for d, score in found],
             total=sum(count for _, count in ordered["kind"]),
             facets=ordered,
             next_cursor=cursor_after(found[-1][1], found[-1][0]) if more and found else None,

@@ -7,12 +7,12 @@ answers it:
   folded, split at anything that is not a letter or a digit; the whole email and the whole domain are words
   too, so "ann@acme.io" and "acme.io" match exactly.
 - A query is read the same way, into at most `MAX_TERMS` terms. A record matches when every term matches
-  one of its words: the same word (exact), the start of a word (prefix: search as you type), or a word one
-  edit away from a term of 4 characters or more, two from 8 (typos; also against a word's start, so a typo
-  in a half-typed word still finds it).
-- A match ranks by its weakest term (every term exact, before any prefix, before any typo), then by name,
-  then by record id, so the order of a document never depends on the others and a cursor stays valid while
-  the index changes.
+  one of its words: the same word (exact, 3 points), the start of a word (prefix, 2: search as you type),
+  or a word whose start (of up to `MAX_PREFIX` characters, the whole word included) is one edit away from a
+  term of 4 characters or more, two from 8 (typo, 1; an edit: a letter added, removed or changed).
+- A match scores the sum of its terms' best points, and ranks by score, then by name, then by record id, so
+  the order of a document never depends on the others and a cursor stays valid while the index changes.
+  Its `match` says its weakest term's kind.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ from domain.kernel.errors import ErrorDetail, ServiceUnavailable, ValidationFail
 from domain.records.record import Record, RecordStatus
 
 NIL = UUID(int=0)
+MAX_PREFIX = 20  # the longest start of a word a typo is looked for in
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
 MAX_FILTER_VALUES = 20
 FACETS = ("kind", "status", "industry", "country", "seniority", "technologies")
 _WORD = re.compile(r"[^\W_]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _ADDRESS = re.compile(r"[\w.@+-]+")  # an email or a domain, typed whole
 
 
@@ -157,8 +159,10 @@ def tier_of(term: str, word: str) -> Tier | None:
     if word.startswith(term):
         return Tier.PREFIX
     edits = allowed_edits(term)
-    if edits and (within(term, word, edits) or within(term, word[: len(term)], edits)):
-        return Tier.TYPO
+    if edits:
+        longest = min(len(word), len(term) + edits, MAX_PREFIX)
+        if any(within(term, word[:n], edits) for n in range(max(1, len(term) - edits), longest + 1)):
+            return Tier.TYPO
     return None
 
 
@@ -177,15 +181,20 @@ def within(a: str, b: str, edits: int) -> bool:
     return previous[-1] <= edits
 
 
-def document_tier(terms: tuple[str, ...], words: frozenset[str]) -> Tier | None:
-    """The weakest of the terms' best matches; None unless every term matches a word."""
-    weakest = Tier.EXACT
+def best_tiers(terms: tuple[str, ...], words: frozenset[str]) -> list[Tier] | None:
+    """Each term's best match among the words; None unless every term matches one."""
+    tiers = []
     for term in terms:
         best = max((t for w in words if (t := tier_of(term, w)) is not None), default=None)
         if best is None:
             return None
-        weakest = min(weakest, best)
-    return weakest
+        tiers.append(best)
+    return tiers
+
+
+def match_of(terms: tuple[str, ...], document: SearchDocument) -> Tier:
+    """A hit's weakest term (an empty query lists everything, as exact)."""
+    return min(best_tiers(terms, document.words) or [Tier.EXACT])
 
 
 class Sort(IntEnum):
@@ -195,26 +204,26 @@ class Sort(IntEnum):
 
 @dataclass(slots=True, kw_only=True, frozen=True)
 class SearchCursor:
-    """After (tier, sort name, record id) in relevance order, or (created at, record id) newest first."""
+    """After (score, sort name, record id) in relevance order, or (created at, record id) newest first."""
 
-    tier: int = 0
+    score: int = 0
     name: str = ""
     created_at: datetime | None = None
     record_id: UUID = NIL
 
     def encode(self) -> str:
         at = self.created_at.isoformat() if self.created_at is not None else None
-        raw = json.dumps([self.tier, self.name, at, str(self.record_id)], separators=(",", ":"))
+        raw = json.dumps([self.score, self.name, at, str(self.record_id)], separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str) -> SearchCursor:
         try:
-            tier, name, at, record_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            score, name, at, record_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             created_at = datetime.fromisoformat(at) if at is not None else None
-            if not isinstance(tier, int) or not isinstance(name, str) or (created_at and not created_at.tzinfo):
+            if not isinstance(score, int) or not isinstance(name, str) or (created_at and not created_at.tzinfo):
                 raise ValueError("malformed")
-            return cls(tier=tier, name=name, created_at=created_at, record_id=UUID(record_id))
+            return cls(score=score, name=name, created_at=created_at, record_id=UUID(record_id))
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
             raise ValidationFailed(
                 "invalid cursor", details=(ErrorDetail(field="cursor", message="malformed"),)
@@ -251,8 +260,14 @@ class Highlight:
 @dataclass(slots=True, kw_only=True, frozen=True)
 class SearchHit:
     document: SearchDocument
-    tier: int
+    score: int
+    match: Tier
     highlights: tuple[Highlight, ...]
+
+
+def hit(document: SearchDocument, score: int, terms: tuple[str, ...]) -> SearchHit:
+    return SearchHit(document=document, score=score, match=match_of(terms, document),
+                     highlights=highlights(document, terms))  # fmt: skip
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -300,6 +315,11 @@ def check_filters(raw: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
         kept = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
         if not kept:
             continue
+        if any(_CONTROL.search(v) for v in kept):
+            raise ValidationFailed(
+                f"{facet}: control characters are not allowed",
+                details=(ErrorDetail(field=facet, message="control characters"),),
+            )
         if len(kept) > MAX_FILTER_VALUES or any(len(v) > 200 for v in kept):
             raise ValidationFailed(
                 f"{facet}: at most {MAX_FILTER_VALUES} values of 200 characters",
@@ -324,13 +344,13 @@ def _known(facet: str, values: tuple[str, ...], known: set[str]) -> None:
 
 def run_query(documents: list[SearchDocument], query: SearchQuery) -> SearchResult:
     """The query over these documents, as every index answers it (the memory index runs this itself)."""
-    matched: list[tuple[Tier, SearchDocument]] = []
+    matched: list[tuple[int, SearchDocument]] = []
     for document in documents:
         if document.workspace_id != query.workspace_id or not query.admits(document):
             continue
-        tier = document_tier(query.terms, document.words)
-        if tier is not None:
-            matched.append((tier, document))
+        tiers = best_tiers(query.terms, document.words)
+        if tiers is not None:
+            matched.append((sum(tiers), document))
     facets = {facet: _counts(value for _, d in matched for value in d.facet_values(facet)) for facet in FACETS}
     if query.sort is Sort.NEWEST:
         matched.sort(key=lambda m: (m[1].created_at, m[1].record_id), reverse=True)
@@ -339,11 +359,11 @@ def run_query(documents: list[SearchDocument], query: SearchQuery) -> SearchResu
     else:
         matched.sort(key=lambda m: (-m[0], m[1].sort_name, m[1].record_id))
         if (after := query.after) is not None:
-            bound = (-after.tier, after.name, after.record_id)
+            bound = (-after.score, after.name, after.record_id)
             matched = [m for m in matched if (-m[0], m[1].sort_name, m[1].record_id) > bound]
     page = matched[: query.limit]
     more = len(matched) > query.limit
-    hits = [SearchHit(document=d, tier=int(t), highlights=highlights(d, query.terms)) for t, d in page]
+    hits = [hit(d, score, query.terms) for score, d in page]
     return SearchResult(
         hits=hits,
         total=sum(count for _, count in facets["kind"]),
@@ -352,8 +372,8 @@ def run_query(documents: list[SearchDocument], query: SearchQuery) -> SearchResu
     )
 
 
-def cursor_after(tier: int, document: SearchDocument) -> SearchCursor:
-    return SearchCursor(tier=int(tier), name=document.sort_name, created_at=document.created_at,
+def cursor_after(score: int, document: SearchDocument) -> SearchCursor:
+    return SearchCursor(score=score, name=document.sort_name, created_at=document.created_at,
                         record_id=document.record_id)  # fmt: skip
 
 

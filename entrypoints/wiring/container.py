@@ -28,7 +28,7 @@ from entrypoints.wiring.webhooks import WebhookWiring
 from entrypoints.wiring.workspaces import WorkspacesWiring
 
 
-def providers(topology: Topology) -> list[Provider]:
+def providers(topology: Topology, settings: Settings) -> list[Provider]:
     technologies = [
         SystemWiring(),
         CryptoWiring(),
@@ -48,7 +48,7 @@ def providers(topology: Topology) -> list[Provider]:
         EnrichmentWiring(topology),
         JobWiring(topology),
         WebhookWiring(topology),
-        SearchWiring(topology),
+        SearchWiring(topology, settings),
         LimitsWiring(),
         OpsWiring(),
         BackgroundWiring(),
@@ -61,4 +61,6 @@ def build_container(settings: Settings, *extra: Provider) -> AsyncContainer:
     if settings.profile != "memory" and not settings.database.url:
         raise ConfigError("CASCADE_DATABASE_URL: required by the local and production profiles")
     topology = Topology.of(settings)
-    return make_async_container(*providers(topology), *extra, context={Settings: settings, Topology: topology})
+    return make_async_container(
+        *providers(topology, settings), *extra, context={Settings: settings, Topology: topology}
+    )

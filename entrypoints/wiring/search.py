@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dishka import AsyncContainer, Provider, Scope, provide
+from opensearchpy import AsyncOpenSearch
 
 from adapters.memory.replication import MemoryReplicationReader
 from adapters.memory.search import MemorySearchIndex
+from adapters.opensearch.search import OpenSearchIndex
 from adapters.postgres.replication import PostgresReplicationReader
 from adapters.postgres.search import PostgresSearchIndex
 from application.replication.drain_outbox import DrainOutbox
@@ -31,14 +33,22 @@ from ports.unit_of_work import UnitOfWork
 class SearchWiring(Provider):
     scope = Scope.APP
 
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, settings: Settings) -> None:
         super().__init__()
-        provide_reader(self, topology, SearchIndex, memory=MemorySearchIndex, postgres=PostgresSearchIndex)
+        if settings.opensearch_url:
+            self.provide(self.opensearch, provides=SearchIndex)
+        else:
+            provide_reader(self, topology, SearchIndex, memory=MemorySearchIndex, postgres=PostgresSearchIndex)
         provide_reader(
             self, topology, ReplicationReader, memory=MemoryReplicationReader, postgres=PostgresReplicationReader
         )
 
     search_sink = provide(SearchSink)
+
+    async def opensearch(self, settings: Settings) -> AsyncIterator[SearchIndex]:
+        client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=10)
+        yield OpenSearchIndex(client, settings.opensearch_index)
+        await client.close()
 
     @provide
     def tuning(self, settings: Settings) -> ReplicationTuning:

@@ -23,6 +23,7 @@ SECRET_FIELDS = (
     "encryption_keys",
     "database_url",
     "redis_url",
+    "opensearch_url",
     "provider_apollo_api_key",
     "provider_hunter_api_key",
     "provider_clearbit_api_key",
@@ -186,6 +187,11 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     profile: Literal["memory", "local", "production"] = "local"
     redis_url: str = ""
+    # The search index: OpenSearch at this URL (`https://user:password@host:9200`), else PostgreSQL (the
+    # `local` and `production` profiles) or memory. `opensearch_index` is the alias documents are read and
+    # written through.
+    opensearch_url: str = ""
+    opensearch_index: str = "cascade-records"
     jwt_secret: str = DEV_JWT_SECRET
     # `v2:<base64>,v1:<base64>`, first active; empty: a development key under data_dir (not in production).
     encryption_keys: str = ""

@@ -73,7 +73,7 @@ def hit_out(hit: SearchHit) -> HitOut:
     return HitOut(
         record_id=d.record_id, kind=d.kind, status=d.status, name=d.name, email=d.email, domain=d.domain,
         company=d.company, title=d.title, industry=d.industry, country=d.country, seniority=d.seniority,
-        technologies=list(d.technologies), match=MATCHES[hit.tier],
+        technologies=list(d.technologies), match=MATCHES[hit.match],
         highlights=[HighlightOut(field=h.field, value=h.value, spans=list(h.spans)) for h in hit.highlights],
     )  # fmt: skip
 

@@ -41,5 +41,6 @@ async def test_without_redis_login_still_works_and_health_says_degraded(migrated
             "database": "ok",
             "redis": "degraded",
             "temporal": "ok",  # not configured: jobs run in the API process
+            "replication": "ok",
         }
         assert (await client.get("/api/v1/readiness")).status_code == 200

@@ -1,20 +1,43 @@
-"""Search through the API, on the memory profile and on PostgreSQL + Redis: what users write is found within a
-moment, what they delete is gone, no one finds another workspace's records, and any query is a clean answer."""
+"""Search through the API, on the memory profile, on PostgreSQL + Redis, and with OpenSearch as the index: what
+users write is found within a moment, what they delete is gone, no one finds another workspace's records, any
+query is a clean answer, and an engine that is away costs searches, never writes."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from litestar.testing import AsyncTestClient
+from psycopg_pool import AsyncConnectionPool
 
+from entrypoints.http.app import create_app
 from tests.api import Account, add_member, assert_error, create_workspace, register
+from tests.conftest import test_settings
 
 PEOPLE = [
     {"kind": "person", "inputs": {"fullName": "Jonathan Smith", "email": "jon@acme.io", "companyName": "Acme"}},
     {"kind": "person", "inputs": {"fullName": "Jon Snow", "email": "snow@winterfell.org"}},
     {"kind": "company", "inputs": {"domain": "acme.io", "companyName": "Acme"}},
 ]
+
+
+@pytest.fixture
+async def os_client(
+    migrated_url: str, clean_redis: str, clean_pool: AsyncConnectionPool, opensearch_url: str
+) -> AsyncIterator[Any]:
+    """The local profile with OpenSearch (an index of its own) as the search index."""
+    settings = test_settings(profile="local", database_url=migrated_url, redis_url=clean_redis,
+                             opensearch_url=opensearch_url, opensearch_index=f"test-{uuid4().hex}")  # fmt: skip
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(params=["client", "pg_client", "os_client"])
+def api(request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue(request.param)
 
 
 async def search(api: Any, who: Account, workspace: str, **params: Any) -> Any:
@@ -113,3 +136,22 @@ async def test_any_query_is_a_clean_answer(api: Any, q: str) -> None:
 
     assert body["success"] is True
     assert body["data"]["total"] <= 1
+
+
+async def test_an_engine_that_is_away_costs_searches_not_writes(
+    migrated_url: str, clean_redis: str, clean_pool: AsyncConnectionPool
+) -> None:
+    settings = test_settings(profile="local", database_url=migrated_url, redis_url=clean_redis,
+                             opensearch_url="http://127.0.0.1:9")  # fmt: skip
+    async with AsyncTestClient(app=create_app(settings)) as api:
+        owner = await register(api, "owner")
+        workspace = await create_workspace(api, owner)
+        await create(api, owner, workspace, PEOPLE[0])  # written, its event waiting in the outbox
+
+        refused = await api.get(f"/api/v1/workspaces/{workspace}/search", params={"q": "jon"}, headers=owner.headers)
+
+        assert_error(refused, 503, "SEARCH_UNAVAILABLE")
+        health = (await api.get("/api/v1/health")).json()["data"]
+        replication = next(c for c in health["components"] if c["name"] == "replication")
+        assert "search: " in replication["detail"]
+        assert replication["detail"] != "search: 0 events behind (0.0 s), 0 dead letters"
