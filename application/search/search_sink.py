@@ -20,12 +20,15 @@ class SearchSink:
     """Notified, then fetched: an event names its record, whose current state (read now, with its version) is
     what the index gets; a record gone is a tombstone at the version of its deletion. A batch of events of one
     record is one document, and however late or often an event comes, the index ends at the record's last
-    version (it ignores what is older than what it holds). Other events apply as nothing."""
+    version (it ignores what is older than what it holds). Other events apply as nothing.
 
-    name = "search"
+    Each index is a consumer of its own (`name`): an index put in place later starts at the beginning of the
+    outbox, where every record has an event (the migration that brought search wrote one for each record
+    stored before it), and so fills itself from the records as they are now."""
 
-    def __init__(self, index: SearchIndex, records: RecordReader) -> None:
+    def __init__(self, index: SearchIndex, records: RecordReader, name: str = "search") -> None:
         self._index, self._records = index, records
+        self.name = name
 
     async def apply(self, events: list[Event]) -> dict[UUID, str]:
         touched: dict[UUID, dict[UUID, list[UUID]]] = defaultdict(dict)  # workspace -> record -> its events

@@ -24,6 +24,7 @@ from entrypoints.wiring.storage import provide_reader
 from entrypoints.wiring.topology import Topology
 from ports.health import ReplicationProbe
 from ports.metrics import Metrics
+from ports.records import RecordReader
 from ports.replication import ReplicationReader, ReplicationSink
 from ports.search import SearchIndex
 from ports.system import Clock
@@ -43,7 +44,9 @@ class SearchWiring(Provider):
             self, topology, ReplicationReader, memory=MemoryReplicationReader, postgres=PostgresReplicationReader
         )
 
-    search_sink = provide(SearchSink)
+    @provide
+    def search_sink(self, index: SearchIndex, records: RecordReader, settings: Settings) -> SearchSink:
+        return SearchSink(index, records, "opensearch" if settings.opensearch_url else "search")
 
     async def opensearch(self, settings: Settings) -> AsyncIterator[SearchIndex]:
         client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=10)
