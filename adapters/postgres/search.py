@@ -9,6 +9,7 @@ distance as the domain's, on the whole word and on its start.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -101,18 +102,23 @@ FILTERS = """
     AND (%(seniority)s::text[] IS NULL OR d.seniority = ANY(%(seniority)s::text[]))
     AND (%(technologies)s::text[] IS NULL OR d.technologies && %(technologies)s::text[])
 """
-RELEVANCE_PAGE = """
-SELECT {columns}, score FROM matched
-WHERE %(after)s::boolean IS NULL OR score < %(score)s
-   OR (score = %(score)s AND (sort_name, record_id) > (%(name)s, %(id)s))
-ORDER BY score DESC, sort_name, record_id
-LIMIT %(limit)s
-"""
-NEWEST_PAGE = """
-SELECT {columns}, score FROM matched
-WHERE %(after)s::boolean IS NULL OR (created_at, record_id) < (%(at)s, %(id)s)
-ORDER BY created_at DESC, record_id DESC
-LIMIT %(limit)s
+# A page after the cursor: (where, order) in relevance order and newest first.
+RELEVANCE = (
+    "%(after)s::boolean IS NULL OR score < %(score)s"
+    " OR (score = %(score)s AND (sort_name, record_id) > (%(name)s, %(id)s))",
+    "score DESC, sort_name, record_id",
+)
+NEWEST = (
+    "%(after)s::boolean IS NULL OR (created_at, record_id) < (%(at)s, %(id)s)",
+    "created_at DESC, record_id DESC",
+)
+# One statement: the matches once (a CTE read twice is materialized), then the page and the facet counts, each
+# as a JSON array.
+ONE_PASS = """
+, page AS (SELECT * FROM matched WHERE {where} ORDER BY {order} LIMIT %(limit)s)
+, facet (facet, value, n) AS ({facets})
+SELECT (SELECT coalesce(json_agg(json_build_array({columns}, score) ORDER BY {order}), '[]'::json) FROM page),
+       (SELECT coalesce(json_agg(json_build_array(facet, value, n)), '[]'::json) FROM facet)
 """
 FACET_COUNTS = """
 SELECT 'kind', kind, count(*) FROM matched WHERE kind <> '' GROUP BY kind
@@ -147,14 +153,23 @@ def _document_json(document: SearchDocument) -> dict[str, Any]:
     }
 
 
-def _document_from_row(row: tuple[Any, ...]) -> SearchDocument:
+def _document_from_json(row: list[Any]) -> SearchDocument:
+    """A page's row as ONE_PASS's JSON has it: ids and instants as text."""
     (record_id, workspace_id, version, kind, status, name, email, domain, company, title, industry, country,
      seniority, technologies, created_at, updated_at) = row[:16]  # fmt: skip
     return SearchDocument(
-        record_id=record_id, workspace_id=workspace_id, version=version, kind=kind, status=status, name=name,
-        email=email, domain=domain, company=company, title=title, industry=industry, country=country,
-        seniority=seniority, technologies=tuple(technologies), created_at=created_at, updated_at=updated_at,
+        record_id=UUID(record_id), workspace_id=UUID(workspace_id), version=version, kind=kind, status=status,
+        name=name, email=email, domain=domain, company=company, title=title, industry=industry, country=country,
+        seniority=seniority, technologies=tuple(technologies), created_at=datetime.fromisoformat(created_at),
+        updated_at=datetime.fromisoformat(updated_at),
     )  # fmt: skip
+
+
+def search_statement(query: SearchQuery) -> sql.Composed:
+    """The one statement a search is (with `_params(query)`)."""
+    where, order = NEWEST if query.sort is Sort.NEWEST else RELEVANCE
+    rest = ONE_PASS.format(where=where, order=order, columns=DOCUMENT_COLUMNS, facets=FACET_COUNTS)
+    return sql.Composed([_matched(query.terms), sql.SQL(rest)])
 
 
 def _matched(terms: tuple[str, ...]) -> sql.Composed:
@@ -220,23 +235,20 @@ class PostgresSearchIndex:
         return {}
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        matched = _matched(query.terms)
-        page_sql = NEWEST_PAGE if query.sort is Sort.NEWEST else RELEVANCE_PAGE
-        page = sql.Composed([matched, sql.SQL(page_sql.format(columns=DOCUMENT_COLUMNS + ", sort_name"))])
-        facets_sql = sql.Composed([matched, sql.SQL(FACET_COUNTS)])
-        params = _params(query)
+        statement, params = search_statement(query), _params(query)
         try:
             async with connection(self._pool) as conn, conn.transaction():
                 await conn.execute(
                     "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", (TYPO_SIMILARITY,)
                 )
-                rows = await (await conn.execute(page, params)).fetchall()
-                counted = await (await conn.execute(facets_sql, params)).fetchall()
+                answer = await (await conn.execute(statement, params)).fetchone()
+                assert answer is not None
+                rows, counted = answer
         except ServiceUnavailable as exc:
             raise SearchUnavailable("the search index is unavailable") from exc
         except psycopg.errors.QueryCanceled as exc:
             raise SearchUnavailable("the search took too long") from exc
-        found = [(_document_from_row(row), int(row[-1])) for row in rows]
+        found = [(_document_from_json(row), int(row[-1])) for row in rows]
         more = len(found) > query.limit
         found = found[: query.limit]
         facets: dict[str, list[tuple[str, int]]] = defaultdict(list)

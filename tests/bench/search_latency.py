@@ -33,15 +33,7 @@ from opensearchpy import AsyncOpenSearch
 from adapters.opensearch.search import OpenSearchIndex, _body
 from adapters.postgres.migrator import migrate
 from adapters.postgres.pool import open_pool
-from adapters.postgres.search import (
-    DOCUMENT_COLUMNS,
-    FACET_COUNTS,
-    RELEVANCE_PAGE,
-    TYPO_SIMILARITY,
-    PostgresSearchIndex,
-    _matched,
-    _params,
-)
+from adapters.postgres.search import TYPO_SIMILARITY, PostgresSearchIndex, _params, search_statement
 from domain.search.search import SearchDocument, SearchQuery, check_filters, read_terms
 from entrypoints.http.app import create_app
 from tests.api import create_workspace, register
@@ -178,13 +170,9 @@ async def on_postgres(url: str) -> None:
             await conn.execute("ANALYZE search_documents")
             await conn.execute("ANALYZE search_words")
             await conn.execute(f"SET pg_trgm.word_similarity_threshold = {TYPO_SIMILARITY}")
-            page = psycopg.sql.SQL(RELEVANCE_PAGE.format(columns=DOCUMENT_COLUMNS + ", sort_name"))
-            facets = psycopg.sql.SQL(FACET_COUNTS)
 
             async def straight(query: SearchQuery) -> None:
-                matched, params = _matched(query.terms), _params(query)
-                await (await conn.execute(psycopg.sql.Composed([matched, page]), params)).fetchall()
-                await (await conn.execute(psycopg.sql.Composed([matched, facets]), params)).fetchall()
+                await (await conn.execute(search_statement(query), _params(query))).fetchall()
 
             for line in await compare("postgres", api, owner.headers, workspace, straight):
                 print(json.dumps(line), flush=True)
