@@ -82,6 +82,8 @@ bench: $(DEV)
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.job_throughput
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.webhook_throughput
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.api_hot_path
+	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.search_latency
+	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.replication_lag
 	$(BIN)/python -m tests.bench.credits_wasted
 	$(BIN)/python -m tests.bench.scraper_pages
 

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
+from psycopg_pool import AsyncConnectionPool
 
 from adapters.opensearch.search import OpenSearchIndex
 from adapters.postgres.migrator import migrate
@@ -48,13 +49,20 @@ from tests.support.builders.accounts import funded_workspace
 
 RATE = float(os.environ.get("BENCH_CHANGES_PER_S", "1000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
-WRITERS = 32
+WRITERS = int(os.environ.get("BENCH_WRITERS", "16"))
 
 
 async def run(name: str, index: SearchIndex, url: str) -> dict[str, Any]:
     pool = await open_pool(url, min_size=WRITERS, max_size=WRITERS + 8, acquire_timeout=30)
+    try:
+        return await _run(name, index, pool)
+    finally:
+        await pool.close()
+
+
+async def _run(name: str, index: SearchIndex, pool: AsyncConnectionPool) -> dict[str, Any]:
     clock, ids = SystemClock(), Uuid7Generator()
-    workspace = (await funded_workspace(PostgresUnitOfWork(pool), 0)).id
+    workspace = (await funded_workspace(PostgresUnitOfWork(pool), 1)).id
     sink = SearchSink(index, PostgresRecordReader(pool), name=f"bench_{name}")
     tuning = ReplicationTuning(batch=500, poll_seconds=0.05)
 
@@ -120,7 +128,6 @@ async def run(name: str, index: SearchIndex, url: str) -> dict[str, Any]:
     indexed = await index.versions(workspace)
     missing = sum(1 for record_id in expected if record_id not in indexed)
     stale = sum(1 for record_id, version in expected.items() if indexed.get(record_id, version) != version)
-    await pool.close()
     samples.sort()
     return {
         "benchmark": "P5 replication lag", "index": name, "changes_per_s_asked": RATE,
@@ -135,12 +142,14 @@ async def main() -> None:
     url = await create_database(os.environ["TEST_POSTGRES_URL"], "cascade_bench_replication")
     await migrate(url, MIGRATIONS)
     pool = await open_pool(url, min_size=1, max_size=4, acquire_timeout=30)
-    print(json.dumps(await run("postgres", PostgresSearchIndex(pool), url)), flush=True)
     client = AsyncOpenSearch(hosts=[os.environ["TEST_OPENSEARCH_URL"]], timeout=60)
-    index = OpenSearchIndex(client, f"bench-{uuid.uuid4().hex[:8]}")
-    print(json.dumps(await run("opensearch", index, url)), flush=True)
-    await client.close()
-    await pool.close()
+    try:
+        print(json.dumps(await run("postgres", PostgresSearchIndex(pool), url)), flush=True)
+        index = OpenSearchIndex(client, f"bench-{uuid.uuid4().hex[:8]}")
+        print(json.dumps(await run("opensearch", index, url)), flush=True)
+    finally:
+        await client.close()
+        await pool.close()
 
 
 if __name__ == "__main__":
