@@ -13,7 +13,8 @@ over the terms; every query is filtered by its workspace, whatever the text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -68,30 +69,6 @@ MAPPINGS = {
 }
 
 
-def _source(document: SearchDocument) -> dict[str, Any]:
-    return {
-        "record_id": str(document.record_id),
-        "workspace_id": str(document.workspace_id),
-        "version": document.version,
-        "deleted": False,
-        "kind": document.kind,
-        "status": document.status,
-        "name": document.name,
-        "email": document.email,
-        "domain": document.domain,
-        "company": document.company,
-        "title": document.title,
-        "industry": document.industry,
-        "country": document.country,
-        "seniority": document.seniority,
-        "technologies": list(document.technologies),
-        "sort_name": document.sort_name,
-        "words": sorted(document.words),
-        "created_at": document.created_at.isoformat(),
-        "updated_at": document.updated_at.isoformat(),
-    }
-
-
 def _document(source: Mapping[str, Any]) -> SearchDocument:
     return SearchDocument(
         record_id=UUID(source["record_id"]), workspace_id=UUID(source["workspace_id"]), version=source["version"],
@@ -101,6 +78,19 @@ def _document(source: Mapping[str, Any]) -> SearchDocument:
         created_at=datetime.fromisoformat(source["created_at"]),
         updated_at=datetime.fromisoformat(source["updated_at"]),
     )  # fmt: skip
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """An engine that cannot be reached, or answers 5xx, is `SearchUnavailable`; a 4xx is a bug of ours."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        raise SearchUnavailable("the search engine is unavailable") from exc
+    except TransportError as exc:
+        if isinstance(exc.status_code, int) and exc.status_code >= 500:
+            raise SearchUnavailable(f"the search engine answered {exc.status_code}") from exc
+        raise
 
 
 def _term(term: str) -> dict[str, Any]:
@@ -157,20 +147,21 @@ class OpenSearchIndex:
         engine away at start is asked again by the next write or search)."""
         if self._ready:
             return
-        try:
+        with _engine_errors():
             if not await self._client.indices.exists_alias(name=self.alias):
                 index = f"{self.alias}-v{VERSION}"
                 if not await self._client.indices.exists(index=index):
                     await self._client.indices.create(index=index, body={"settings": SETTINGS, "mappings": MAPPINGS})
                 await self._client.indices.put_alias(index=index, name=self.alias)
-            self._ready = True
-        except UNAVAILABLE as exc:
-            raise SearchUnavailable("the search engine is unavailable") from exc
+        self._ready = True
 
     async def write(self, documents: list[SearchDocument], tombstones: list[Tombstone]) -> dict[UUID, str]:
         operations: list[dict[str, Any]] = []
         for document in documents:
-            operations += [self._index_op(document.record_id, document.version), _source(document)]
+            operations += [
+                self._index_op(document.record_id, document.version),
+                {**document.stored(), "deleted": False},
+            ]
         for tombstone in tombstones:
             operations += [
                 self._index_op(tombstone.record_id, tombstone.version),
@@ -180,14 +171,8 @@ class OpenSearchIndex:
         if not operations:
             return {}
         await self.ensure()
-        try:
+        with _engine_errors():
             answer = await self._client.bulk(body=operations, refresh=self._refresh)
-        except UNAVAILABLE as exc:
-            raise SearchUnavailable("the search engine is unavailable") from exc
-        except TransportError as exc:
-            if isinstance(exc.status_code, int) and exc.status_code >= 500:
-                raise SearchUnavailable(f"the search engine answered {exc.status_code}") from exc
-            raise
         failed: dict[UUID, str] = {}
         for item in answer.get("items", []):
             result = item.get("index", {})
@@ -203,14 +188,8 @@ class OpenSearchIndex:
 
     async def search(self, query: SearchQuery) -> SearchResult:
         await self.ensure()
-        try:
+        with _engine_errors():
             answer = await self._client.search(index=self.alias, body=_body(query))
-        except UNAVAILABLE as exc:
-            raise SearchUnavailable("the search engine is unavailable") from exc
-        except TransportError as exc:
-            if isinstance(exc.status_code, int) and exc.status_code >= 500:
-                raise SearchUnavailable(f"the search engine answered {exc.status_code}") from exc
-            raise
         found = [
             (_document(h["_source"]), int(h["_score"] or 0) if query.sort is Sort.RELEVANCE else 0, h)
             for h in answer["hits"]["hits"]
@@ -242,7 +221,7 @@ class OpenSearchIndex:
         }
         versions: dict[UUID, int] = {}
         await self.ensure()
-        try:
+        with _engine_errors():
             while True:
                 answer = await self._client.search(index=self.alias, body=body)
                 hits = answer["hits"]["hits"]
@@ -250,5 +229,3 @@ class OpenSearchIndex:
                 if len(hits) < page:
                     return versions
                 body["search_after"] = hits[-1]["sort"]
-        except UNAVAILABLE as exc:
-            raise SearchUnavailable("the search engine is unavailable") from exc

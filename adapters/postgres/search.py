@@ -130,29 +130,6 @@ UNION ALL SELECT 'technologies', t, count(*) FROM matched, unnest(technologies) 
 """
 
 
-def _document_json(document: SearchDocument) -> dict[str, Any]:
-    return {
-        "record_id": document.record_id,
-        "workspace_id": document.workspace_id,
-        "version": document.version,
-        "kind": document.kind,
-        "status": document.status,
-        "name": document.name,
-        "email": document.email,
-        "domain": document.domain,
-        "company": document.company,
-        "title": document.title,
-        "industry": document.industry,
-        "country": document.country,
-        "seniority": document.seniority,
-        "technologies": list(document.technologies),
-        "sort_name": document.sort_name,
-        "created_at": document.created_at,
-        "updated_at": document.updated_at,
-        "words": sorted(document.words),
-    }
-
-
 def _document_from_json(row: list[Any]) -> SearchDocument:
     """A page's row as ONE_PASS's JSON has it: ids and instants as text."""
     (record_id, workspace_id, version, kind, status, name, email, domain, company, title, industry, country,
@@ -222,7 +199,7 @@ class PostgresSearchIndex:
         try:
             async with connection(self._pool) as conn, conn.transaction():
                 if documents:
-                    payload = msgspec.json.encode([_document_json(d) for d in documents]).decode()
+                    payload = msgspec.json.encode([d.stored() for d in documents]).decode()
                     await conn.execute(WRITE_DOCUMENTS, {"documents": payload})
                 if tombstones:
                     payload = msgspec.json.encode(

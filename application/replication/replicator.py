@@ -71,7 +71,8 @@ class Replicator:
                 await self._measure()
             except (DomainError, OSError) as exc:
                 log.warning("replication_lag_unmeasured", error=str(exc))
-            await asyncio.sleep(self.tuning.measure_seconds)
+            left = self.tuning.measure_seconds if deadline is None else deadline - time.monotonic()
+            await asyncio.sleep(max(0.0, min(self.tuning.measure_seconds, left)))
 
     async def _follow(self, sink: ReplicationSink, deadline: float | None, beat: asyncio.Event | None) -> None:
         backoff = self.tuning.poll_seconds

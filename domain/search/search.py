@@ -89,6 +89,18 @@ class SearchDocument:
     def sort_name(self) -> str:
         return fold(self.name or self.email or self.domain or self.company)
 
+    def stored(self) -> dict[str, object]:
+        """What an index keeps of it: its fields, its sort name and its words (ids and instants as they are:
+        each adapter's JSON encoder writes them)."""
+        return {
+            "record_id": self.record_id, "workspace_id": self.workspace_id, "version": self.version,
+            "kind": self.kind, "status": self.status, "name": self.name, "email": self.email,
+            "domain": self.domain, "company": self.company, "title": self.title, "industry": self.industry,
+            "country": self.country, "seniority": self.seniority, "technologies": list(self.technologies),
+            "sort_name": self.sort_name, "words": sorted(self.words), "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }  # fmt: skip
+
 
 @dataclass(slots=True, kw_only=True, frozen=True)
 class Tombstone:
