@@ -1,4 +1,4 @@
-"""Workspace authorization shared by every workspace use case.
+"""Authorization shared by the use cases: of workspaces, and of the platform's admins.
 
 Someone who is not a member learns nothing: the workspace is `NotFound`,
 never `Forbidden` (tenant isolation). Members without the permission get
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.auth.get_current_user import GetCurrentUser
 from domain.kernel.errors import Forbidden, NotFound
 from domain.kernel.permissions import Action, Role, can
 from ports.unit_of_work import UnitOfWork
@@ -40,3 +41,10 @@ async def authorize_in(
         raise NotFound("workspace not found")
     membership = await uow.memberships.get_for_share(workspace_id, user_id)
     return _check(membership.role if membership else None, action)
+
+
+async def authorize_platform_admin(current: GetCurrentUser, actor_id: UUID | None) -> None:
+    """Platform admins only; `actor_id` None is the operator's own command line, which has the database
+    already."""
+    if actor_id is not None and not (await current(actor_id)).is_platform_admin:
+        raise Forbidden("platform admins only")

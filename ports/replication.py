@@ -70,6 +70,14 @@ class ReplicationReader(Protocol):
     async def discard(self, consumer: str, event_ids: list[UUID] | None) -> int:
         """Dead letters forgotten (these, or all with None); how many."""
 
+    @abstractmethod
+    async def head(self) -> Position:
+        """Past every event committed so far (START when there is none)."""
+
+    @abstractmethod
+    async def events_after(self, position: Position, limit: int) -> list[tuple[Position, Event]]:
+        """Like the log's, outside any consumer: the next committed events in commit order."""
+
 
 class ReplicationSink(Protocol):
     """Where a consumer's events go. Idempotent: an event applied twice, or after a later one of the same

@@ -130,11 +130,28 @@ class ThrowawayOpenSearch:
 
     def stop(self) -> None:
         if self._process and self._process.poll() is None:
+            self.resume()
             self._process.terminate()
             try:
                 self._process.wait(5)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+
+    def pause(self) -> None:
+        """SIGSTOP: the engine hangs (requests time out), then `resume` brings it back with what it held."""
+        if self._process and self._process.poll() is None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash; it kept everything in memory, so `start` again brings up an empty engine on the
+        same port."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(5)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -95,6 +95,13 @@ class MemoryReplicationReader:
     async def replay(self, consumer: str, event_ids: list[UUID] | None, now: datetime) -> int:
         return await self._change(consumer, event_ids, lambda f: replace(f, next_attempt_at=now))
 
+    async def head(self) -> Position:
+        tables = self._store.tables
+        return max((_position(tables, e) for e in tables.events.values()), default=START)
+
+    async def events_after(self, position: Position, limit: int) -> list[tuple[Position, Event]]:
+        return _after(self._store.tables, position)[: max(limit, 0)]
+
     async def discard(self, consumer: str, event_ids: list[UUID] | None) -> int:
         return await self._change(consumer, event_ids, lambda f: None)
 

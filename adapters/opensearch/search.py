@@ -1,6 +1,7 @@
 """The search index in OpenSearch (`CASCADE_OPENSEARCH_URL`), through opensearch-py and standard APIs only.
 
-Documents live in a versioned index (`<alias>-v1`) behind an alias, which every read and write names. Each
+Documents live in a versioned index (`<alias>-v1`, then `-v2`... one per rebuild) behind an alias, which
+every read and write names; a rebuild fills the next one and moves the alias to it in one request. Each
 document is its record's, under the record's id, written with the record's version as an external version:
 the engine itself refuses an older one. A deletion is a document too (`deleted`, at the version of the
 deletion), so an older write that comes after it is refused forever, not only while the engine remembers
@@ -14,14 +15,14 @@ over the terms; every query is filtered by its workspace, whatever the text.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
-from opensearchpy.exceptions import ConnectionTimeout, TransportError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, RequestError, TransportError
 
 from domain.search.search import (
     FACETS,
@@ -38,7 +39,7 @@ from domain.search.search import (
     hit,
 )
 
-VERSION = 1  # of the mappings: a change makes a new index, filled by a reindex
+FIRST = 1  # the first index's generation; a reindex builds the next (`<alias>-v2`, ...) with today's mappings
 FACET_SIZE = 100  # facet values per facet, most frequent first
 MAX_EXPANSIONS = 200  # n-grams a fuzzy term may stand for
 UNAVAILABLE = (OpenSearchConnectionError, ConnectionTimeout)
@@ -80,17 +81,8 @@ def _document(source: Mapping[str, Any]) -> SearchDocument:
     )  # fmt: skip
 
 
-@contextmanager
-def _engine_errors() -> Iterator[None]:
-    """An engine that cannot be reached, or answers 5xx, is `SearchUnavailable`; a 4xx is a bug of ours."""
-    try:
-        yield
-    except UNAVAILABLE as exc:
-        raise SearchUnavailable("the search engine is unavailable") from exc
-    except TransportError as exc:
-        if isinstance(exc.status_code, int) and exc.status_code >= 500:
-            raise SearchUnavailable(f"the search engine answered {exc.status_code}") from exc
-        raise
+class AlreadyMade(RequestError):
+    """`resource_already_exists_exception`: the index was there before us."""
 
 
 def _term(term: str) -> dict[str, Any]:
@@ -141,19 +133,45 @@ class OpenSearchIndex:
         self.alias = alias
         self._refresh = "true" if refresh else "false"
         self._ready = False
+        self._require_alias = {"require_alias": "true"}  # a build writes to its index by name: {}
+
+    @contextmanager
+    def _engine_errors(self) -> Iterator[None]:
+        """An engine that cannot be reached, or answers 5xx, is `SearchUnavailable`; so is one that lost the
+        index (it is made again at the next call; what it held needs a reindex). Another 4xx is a bug of ours."""
+        try:
+            yield
+        except UNAVAILABLE as exc:
+            raise SearchUnavailable("the search engine is unavailable") from exc
+        except NotFoundError as exc:  # no call of ours names anything but the index and its alias
+            self._ready = False
+            raise SearchUnavailable("the search index is gone from the engine") from exc
+        except TransportError as exc:
+            if isinstance(exc.status_code, int) and exc.status_code >= 500:
+                raise SearchUnavailable(f"the search engine answered {exc.status_code}") from exc
+            raise
 
     async def ensure(self) -> None:
         """The alias and its index, made with the mappings if they are not there yet (once per process: an
         engine away at start is asked again by the next write or search)."""
         if self._ready:
             return
-        with _engine_errors():
+        with self._engine_errors():
             if not await self._client.indices.exists_alias(name=self.alias):
-                index = f"{self.alias}-v{VERSION}"
+                index = f"{self.alias}-v{FIRST}"
                 if not await self._client.indices.exists(index=index):
-                    await self._client.indices.create(index=index, body={"settings": SETTINGS, "mappings": MAPPINGS})
+                    with suppress(AlreadyMade):  # by another process, or by a call of ours that timed out
+                        await self._create(index)
                 await self._client.indices.put_alias(index=index, name=self.alias)
         self._ready = True
+
+    async def _create(self, index: str) -> None:
+        try:
+            await self._client.indices.create(index=index, body={"settings": SETTINGS, "mappings": MAPPINGS})
+        except RequestError as exc:
+            if exc.error == "resource_already_exists_exception":
+                raise AlreadyMade(*exc.args) from exc
+            raise
 
     async def write(self, documents: list[SearchDocument], tombstones: list[Tombstone]) -> dict[UUID, str]:
         operations: list[dict[str, Any]] = []
@@ -171,12 +189,16 @@ class OpenSearchIndex:
         if not operations:
             return {}
         await self.ensure()
-        with _engine_errors():
-            answer = await self._client.bulk(body=operations, refresh=self._refresh)
+        with self._engine_errors():
+            # Through an alias only: an engine that lost its indexes must not make one, unmapped, of the alias.
+            answer = await self._client.bulk(body=operations, refresh=self._refresh, params=self._require_alias)
         failed: dict[UUID, str] = {}
         for item in answer.get("items", []):
             result = item.get("index", {})
             error = result.get("error")
+            if error and error.get("type") == "index_not_found_exception":
+                self._ready = False  # made again by the next write; what it held needs a reindex
+                raise SearchUnavailable("the search index is gone from the engine")
             # An older version than the engine holds: nothing to do, as the domain wants.
             if error and error.get("type") != "version_conflict_engine_exception":
                 failed[UUID(result["_id"])] = f"{error.get('type')}: {error.get('reason', '')}"[:500]
@@ -188,7 +210,7 @@ class OpenSearchIndex:
 
     async def search(self, query: SearchQuery) -> SearchResult:
         await self.ensure()
-        with _engine_errors():
+        with self._engine_errors():
             answer = await self._client.search(index=self.alias, body=_body(query))
         found = [
             (_document(h["_source"]), int(h["_score"] or 0) if query.sort is Sort.RELEVANCE else 0, h)
@@ -221,7 +243,7 @@ class OpenSearchIndex:
         }
         versions: dict[UUID, int] = {}
         await self.ensure()
-        with _engine_errors():
+        with self._engine_errors():
             while True:
                 answer = await self._client.search(index=self.alias, body=body)
                 hits = answer["hits"]["hits"]
@@ -229,3 +251,48 @@ class OpenSearchIndex:
                 if len(hits) < page:
                     return versions
                 body["search_after"] = hits[-1]["sort"]
+
+    async def live(self) -> str:
+        await self.ensure()
+        with self._engine_errors():
+            aliased: dict[str, Any] = await self._client.indices.get_alias(name=self.alias)
+        return next(iter(aliased))
+
+    async def start(self) -> tuple[str, OpenSearchIndex]:
+        live = await self.live()
+        with self._engine_errors():
+            built = [name for name in await self._client.indices.get(index=f"{self.alias}-v*") if name != live]
+            for leftover in built:  # of a rebuild that did not finish
+                await self._client.indices.delete(index=leftover)
+            name = f"{self.alias}-v{max(_generation(n) for n in [live, *built]) + 1}"
+            await self._create(name)
+        build = OpenSearchIndex(self._client, name, refresh=self._refresh == "true")
+        build._ready, build._require_alias = True, {}
+        return name, build
+
+    async def swap(self, name: str) -> None:
+        live = await self.live()
+        moves = [{"remove": {"index": live, "alias": self.alias}}, {"add": {"index": name, "alias": self.alias}}]
+        with self._engine_errors():
+            await self._client.indices.refresh(index=name)
+            await self._client.indices.update_aliases(body={"actions": moves})
+            await self._client.indices.delete(index=live)
+
+    async def drop(self, name: str) -> None:
+        if name == await self.live():
+            return
+        with self._engine_errors():
+            await self._client.indices.delete(index=name, ignore_unavailable=True)
+
+    async def count(self) -> int:
+        await self.ensure()
+        with self._engine_errors():
+            answer = await self._client.count(
+                index=self.alias, body={"query": {"bool": {"filter": [{"term": {"deleted": False}}]}}}
+            )
+        return int(answer["count"])
+
+
+def _generation(index: str) -> int:
+    suffix = index.rpartition("-v")[2]
+    return int(suffix) if suffix.isdigit() else FIRST

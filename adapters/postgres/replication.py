@@ -12,7 +12,7 @@ from adapters.postgres.events import event_from_row
 from adapters.postgres.pool import Connection, Repositories, connection
 from domain.kernel.events import Event
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
-from domain.replication.replication import ConsumerStatus, Failure, Position
+from domain.replication.replication import START, ConsumerStatus, Failure, Position
 
 # xid8 travels as text: psycopg has no loader for it, and its values are beyond no bigint in practice.
 # One drainer per sink: a lock of the transaction, tried (a drainer that finds it taken moves on). Holding it,
@@ -29,6 +29,10 @@ WHERE (e.txid, e.id) > (%(txid)s::text::xid8, %(id)s)
   AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY e.txid, e.id
 LIMIT %(limit)s
+"""
+HEAD = """
+SELECT e.txid::text, e.id FROM outbox_events e WHERE e.txid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY e.txid DESC, e.id DESC LIMIT 1
 """
 ADVANCE = """
 UPDATE replication_consumers
@@ -211,6 +215,15 @@ class PostgresReplicationReader:
 
     async def replay(self, consumer: str, event_ids: list[UUID] | None, now: datetime) -> int:
         return await self._change(REPLAY, {"name": consumer, "now": now, **_which(event_ids)})
+
+    async def head(self) -> Position:
+        async with connection(self._pool) as conn:
+            row = await (await conn.execute(HEAD)).fetchone()
+        return position_of(*row) if row else START
+
+    async def events_after(self, position: Position, limit: int) -> list[tuple[Position, Event]]:
+        async with connection(self._pool) as conn:
+            return await PostgresReplicationLog(conn).events_after(position, limit)
 
     async def discard(self, consumer: str, event_ids: list[UUID] | None) -> int:
         return await self._change(DISCARD, {"name": consumer, **_which(event_ids)})

@@ -60,7 +60,7 @@ WITH incoming AS (
         company = EXCLUDED.company, title = EXCLUDED.title, industry = EXCLUDED.industry,
         country = EXCLUDED.country, seniority = EXCLUDED.seniority, technologies = EXCLUDED.technologies,
         sort_name = EXCLUDED.sort_name, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
-    WHERE s.version < EXCLUDED.version
+    WHERE s.version {newer} EXCLUDED.version
     RETURNING record_id
 ), cleared AS (
     DELETE FROM search_words w USING written WHERE w.record_id = written.record_id
@@ -80,6 +80,16 @@ WITH incoming AS (
 )
 DELETE FROM search_words w USING written WHERE w.record_id = written.record_id
 """
+# A rebuild in place: what it did not write has no record any more (its tombstone may still be on its way).
+SWEEP = """
+WITH gone AS (
+    UPDATE search_documents s SET deleted = true
+    WHERE NOT s.deleted AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = s.record_id)
+    RETURNING record_id
+)
+DELETE FROM search_words w USING gone WHERE w.record_id = gone.record_id
+"""
+COUNT = "SELECT count(*) FROM search_documents WHERE NOT deleted"
 VERSIONS = "SELECT record_id, version FROM search_documents WHERE workspace_id = %(ws)s AND NOT deleted"
 # A typo: some start of the word, of a length within the term's edits of its own (and at most MAX_PREFIX), is
 # within those edits of the term (domain.search.tier_of).
@@ -192,6 +202,13 @@ def _params(query: SearchQuery) -> dict[str, Any]:
 
 
 class PostgresSearchIndex:
+    """The index and its rebuilds: it lives in the records' database, so a rebuild rewrites it in place
+    (each document recomputed from its record at its version, then the documents of records gone cleared);
+    searches read it throughout."""
+
+    NAME = "search_documents"
+    _WRITE_DOCUMENTS = WRITE_DOCUMENTS.replace("{newer}", "<")  # a write replaces only an older version
+
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
@@ -200,7 +217,7 @@ class PostgresSearchIndex:
             async with connection(self._pool) as conn, conn.transaction():
                 if documents:
                     payload = msgspec.json.encode([d.stored() for d in documents]).decode()
-                    await conn.execute(WRITE_DOCUMENTS, {"documents": payload})
+                    await conn.execute(self._WRITE_DOCUMENTS, {"documents": payload})
                 if tombstones:
                     payload = msgspec.json.encode(
                         [{"record_id": t.record_id, "workspace_id": t.workspace_id, "version": t.version}
@@ -243,3 +260,27 @@ class PostgresSearchIndex:
         async with connection(self._pool) as conn:
             rows = await (await conn.execute(VERSIONS, {"ws": workspace_id})).fetchall()
         return dict(rows)
+
+    async def live(self) -> str:
+        return self.NAME
+
+    async def start(self) -> tuple[str, PostgresSearchIndex]:
+        return self.NAME, _Rewrite(self._pool)
+
+    async def swap(self, name: str) -> None:
+        async with connection(self._pool) as conn:
+            await conn.execute(SWEEP)
+
+    async def drop(self, name: str) -> None:
+        """Nothing to drop: the rebuild wrote into the live index, each document as its record is."""
+
+    async def count(self) -> int:
+        async with connection(self._pool) as conn:
+            row = await (await conn.execute(COUNT)).fetchone()
+        return int(row[0]) if row else 0
+
+
+class _Rewrite(PostgresSearchIndex):
+    """Writes of a rebuild: the same version is written again (the words may be read differently now)."""
+
+    _WRITE_DOCUMENTS = WRITE_DOCUMENTS.replace("{newer}", "<=")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.access import authorize_platform_admin
 from application.auth.get_current_user import GetCurrentUser
-from domain.kernel.errors import Forbidden, NotFound
+from domain.kernel.errors import NotFound
 from domain.kernel.events import Event
 from domain.kernel.pagination import Page, PageRequest
 from domain.replication.replication import ConsumerStatus, Failure
@@ -55,8 +56,6 @@ class ReplicationAdmin:
         return discarded
 
     async def _admin(self, actor_id: UUID | None, sink: str | None = None) -> None:
-        """`actor_id` None: the operator's own command line, which has the database already."""
-        if actor_id is not None and not (await self._current(actor_id)).is_platform_admin:
-            raise Forbidden("platform admins only")
+        await authorize_platform_admin(self._current, actor_id)
         if sink is not None and sink not in self._sinks:
             raise NotFound(f"no sink {sink!r}; sinks: {', '.join(self._sinks)}")

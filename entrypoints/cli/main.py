@@ -26,6 +26,8 @@ from entrypoints.cli.dev import DevFailed, dev
 from entrypoints.cli.key_rotation import rotate_keys
 from entrypoints.cli.processes import ServiceError
 from entrypoints.cli.replication import print_status, replay
+from entrypoints.cli.search import print_status as print_search_status
+from entrypoints.cli.search import reindex as reindex_search
 from entrypoints.cli.servers import run_migrations, serve, serve_scraper
 from entrypoints.wiring.container import build_container
 from entrypoints.wiring.settings import ConfigError, Settings, load_settings
@@ -118,6 +120,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="EVENT_ID",
         help="a dead letter's event id (repeat for more); none: every dead letter of the sink",
     )
+    search = commands.add_parser("search", help="the search index").add_subparsers(dest="search_command", required=True)
+    search.add_parser("status", help="the live index, its documents against the records, lag, last reindex (JSON)")
+    search.add_parser(
+        "reindex", help="rebuild the index from the records into a new one and swap it in (progress: JSON lines)"
+    )
     return root
 
 
@@ -158,6 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else:
                     replayed = replay(database, args.sink, args.events)
                     log.info("dead_letters_replayed", sink=args.sink, count=replayed)
+        elif args.command == "search":
+            with command_database(settings, f"search {args.search_command}") as database:
+                if args.search_command == "status":
+                    print_search_status(database)
+                elif not reindex_search(database):
+                    return 1
         elif args.command == "keys":
             with command_database(settings, "keys rotate") as database:
                 return rotate_keys(database, args.batch_size)

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from uuid import UUID
 
+from dishka import AsyncContainer
+
 from application.replication.replication_admin import ReplicationAdmin
-from entrypoints.wiring.container import build_container
+from entrypoints.cli.search import in_container
 from entrypoints.wiring.settings import Settings
 
 
 def replication_status(settings: Settings) -> list[dict[str, object]]:
-    async def run() -> list[dict[str, object]]:
-        container = build_container(settings)
-        try:
-            async with container() as request:
-                statuses = await (await request.get(ReplicationAdmin)).status(None)
-        finally:
-            await container.close()
+    async def run(request: AsyncContainer) -> list[dict[str, object]]:
+        statuses = await (await request.get(ReplicationAdmin)).status(None)
         return [
             {"sink": s.name, "applied": s.applied, "behind": s.behind, "secondsBehind": round(s.seconds_behind, 3),
              "retrying": s.retrying, "deadLetters": s.dead,
@@ -26,19 +22,14 @@ def replication_status(settings: Settings) -> list[dict[str, object]]:
             for s in statuses
         ]  # fmt: skip
 
-    return asyncio.run(run())
+    return in_container(settings, run)
 
 
 def replay(settings: Settings, sink: str, event_ids: list[UUID] | None) -> int:
-    async def run() -> int:
-        container = build_container(settings)
-        try:
-            async with container() as request:
-                return await (await request.get(ReplicationAdmin)).replay(None, sink, event_ids)
-        finally:
-            await container.close()
+    async def run(request: AsyncContainer) -> int:
+        return await (await request.get(ReplicationAdmin)).replay(None, sink, event_ids)
 
-    return asyncio.run(run())
+    return in_container(settings, run)
 
 
 def print_status(settings: Settings) -> None:

@@ -11,7 +11,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.api_docs import SwaggerUIPage, docs_router
-from entrypoints.http.controllers.admin import ReplicationAdminController
+from entrypoints.http.controllers.admin import ReplicationAdminController, SearchAdminController
 from entrypoints.http.controllers.audit import AuditLogController
 from entrypoints.http.controllers.auth import AuthController
 from entrypoints.http.controllers.credentials import CredentialController
@@ -75,6 +75,7 @@ def create_app(settings: Settings, container: AsyncContainer | None = None) -> L
             SearchController,
             WebhookController,
             ReplicationAdminController,
+            SearchAdminController,
         ],
     )
     app = Litestar(

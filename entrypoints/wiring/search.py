@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from dishka import AsyncContainer, Provider, Scope, provide
+from dishka import AnyOf, AsyncContainer, Provider, Scope, provide
 from opensearchpy import AsyncOpenSearch
 
 from adapters.memory.replication import MemoryReplicationReader
 from adapters.memory.search import MemorySearchIndex
+from adapters.memory.search_rebuild import MemoryReindexes, MemorySearchSource
 from adapters.opensearch.search import OpenSearchIndex
 from adapters.postgres.replication import PostgresReplicationReader
 from adapters.postgres.search import PostgresSearchIndex
+from adapters.postgres.search_rebuild import PostgresReindexes, PostgresSearchSource
 from application.replication.drain_outbox import DrainOutbox
 from application.replication.replication_admin import ReplicationAdmin
 from application.replication.replication_lag import ReplicationLag
 from application.replication.replicator import ReplicationTuning, Replicator
+from application.search.reindex_search import ReindexInBackground, ReindexTuning, RunReindex
+from application.search.search_admin import SearchAdmin
 from application.search.search_records import SearchRecords
 from application.search.search_sink import SearchSink
 from domain.replication.replication import RetryPolicy
@@ -26,7 +30,7 @@ from ports.health import ReplicationProbe
 from ports.metrics import Metrics
 from ports.records import RecordReader
 from ports.replication import ReplicationReader, ReplicationSink
-from ports.search import SearchIndex
+from ports.search import Reindexes, SearchIndex, SearchIndexBuilds, SearchSource
 from ports.system import Clock
 from ports.unit_of_work import UnitOfWork
 
@@ -36,10 +40,13 @@ class SearchWiring(Provider):
 
     def __init__(self, topology: Topology, settings: Settings) -> None:
         super().__init__()
+        index = AnyOf[SearchIndex, SearchIndexBuilds]
         if settings.opensearch_url:
-            self.provide(self.opensearch, provides=SearchIndex)
+            self.provide(self.opensearch, provides=index)
         else:
-            provide_reader(self, topology, SearchIndex, memory=MemorySearchIndex, postgres=PostgresSearchIndex)
+            self.provide(MemorySearchIndex if topology.in_memory else PostgresSearchIndex, provides=index)
+        provide_reader(self, topology, SearchSource, memory=MemorySearchSource, postgres=PostgresSearchSource)
+        provide_reader(self, topology, Reindexes, memory=MemoryReindexes, postgres=PostgresReindexes)
         provide_reader(
             self, topology, ReplicationReader, memory=MemoryReplicationReader, postgres=PostgresReplicationReader
         )
@@ -48,8 +55,8 @@ class SearchWiring(Provider):
     def search_sink(self, index: SearchIndex, records: RecordReader, settings: Settings) -> SearchSink:
         return SearchSink(index, records, "opensearch" if settings.opensearch_url else "search")
 
-    async def opensearch(self, settings: Settings) -> AsyncIterator[SearchIndex]:
-        client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=10)
+    async def opensearch(self, settings: Settings) -> AsyncIterator[OpenSearchIndex]:
+        client = AsyncOpenSearch(hosts=[settings.opensearch_url], timeout=settings.opensearch_timeout_seconds)
         yield OpenSearchIndex(client, settings.opensearch_index)
         await client.close()
 
@@ -92,6 +99,19 @@ class SearchWiring(Provider):
         await replicator.stop()
 
     search_records = provide(SearchRecords, scope=Scope.REQUEST)
+    search_admin = provide(SearchAdmin, scope=Scope.REQUEST)
+    run_reindex = provide(RunReindex)
+
+    @provide
+    def reindex_tuning(self, settings: Settings) -> ReindexTuning:
+        return ReindexTuning(batch=settings.replication.batch)
+
+    @provide
+    async def reindex_in_background(self, run: RunReindex) -> AsyncIterator[ReindexInBackground]:
+        background = ReindexInBackground(run)
+        yield background
+        await background.stop()
+
     replication_admin = provide(ReplicationAdmin, scope=Scope.REQUEST)
 
     @provide

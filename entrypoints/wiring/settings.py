@@ -192,6 +192,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # written through.
     opensearch_url: str = ""
     opensearch_index: str = "cascade-records"
+    opensearch_timeout_seconds: float = 10.0  # per request; past it the engine counts as away
     jwt_secret: str = DEV_JWT_SECRET
     # `v2:<base64>,v1:<base64>`, first active; empty: a development key under data_dir (not in production).
     encryption_keys: str = ""
@@ -251,6 +252,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         _check_range("password_hash_memory_kib", self.password_hash_memory_kib, 8, 4_194_304)
         _check_range("starter_credits", self.starter_credits, 0, 1_000_000_000)
         _check_range("provider_timeout_seconds", self.providers.timeout_seconds, 0.1, 120)
+        _check_range("opensearch_timeout_seconds", self.opensearch_timeout_seconds, 0.1, 300)
         _check_range("pending_first_wait_seconds", self.pending.first_wait_seconds, 0.01, 60)
         _check_range("pending_max_wait_seconds", self.pending.max_wait_seconds, self.pending.first_wait_seconds, 300)
         _check_range("pending_enrich_deadline_seconds", self.pending.enrich_deadline_seconds, 0, 60)

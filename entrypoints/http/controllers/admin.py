@@ -1,4 +1,4 @@
-"""`/admin/...`: what platform admins see and do across workspaces (today: replication)."""
+"""`/admin/...`: what platform admins see and do across workspaces: replication and the search index."""
 
 from __future__ import annotations
 
@@ -9,15 +9,20 @@ from uuid import UUID
 import msgspec
 from dishka import FromDishka
 from litestar import Controller, delete, get, post
+from litestar.response import ServerSentEvent
 
 from application.replication.replication_admin import ReplicationAdmin
+from application.search.reindex_search import ReindexInBackground
+from application.search.search_admin import SearchAdmin
 from domain.kernel.events import Event
 from domain.kernel.pagination import PageRequest
 from domain.replication.replication import ConsumerStatus, Failure
+from domain.search.reindex import Reindex
 from entrypoints.http.auth import AUTHENTICATED, BEARER, Principal
 from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, ok, ok_page
 from entrypoints.http.injection import inject
+from entrypoints.http.progress_events import progress_stream
 
 
 class SinkStatusOut(msgspec.Struct, rename="camel"):
@@ -129,3 +134,93 @@ class ReplicationAdminController(Controller):
     @inject
     async def discard(self, principal: Principal, sink: str, event_id: UUID, uc: FromDishka[ReplicationAdmin]) -> None:
         await uc.discard(principal.user_id, sink, [event_id])
+
+
+class ReindexOut(msgspec.Struct, rename="camel"):
+    id: UUID
+    status: str  # running, succeeded, failed
+    phase: str  # copying, catching_up, swapped, done
+    index: str | None  # the index being built (None until it is made)
+    total: int  # records when it began
+    copied: int
+    caught_up: int  # changes made during the copy, applied after it
+    failed: int  # documents the new index refused
+    error: str | None
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class SearchStatusOut(msgspec.Struct, rename="camel"):
+    index: str | None  # the live index (None: the engine cannot say now)
+    documents: int | None  # live documents in it
+    records: int  # records in the database
+    replication: SinkStatusOut
+    last_error: str | None
+    reindex: ReindexOut | None  # the last one, running or not
+
+
+def reindex_out(run: Reindex) -> ReindexOut:
+    return ReindexOut(
+        id=run.id, status=run.status.value, phase=run.phase.value, index=run.index, total=run.total,
+        copied=run.copied, caught_up=run.caught_up, failed=run.failed, error=run.error, started_at=run.started_at,
+        updated_at=run.updated_at, finished_at=run.finished_at,
+    )  # fmt: skip
+
+
+class SearchAdminController(Controller):
+    path = "/admin/search"
+    tags = ["admin"]
+    dependencies = AUTHENTICATED
+    security = BEARER
+
+    @get("/status", summary="The live index, its documents against the records, lag, last error, the last reindex")
+    @inject
+    async def status(self, principal: Principal, uc: FromDishka[SearchAdmin]) -> Envelope[SearchStatusOut]:
+        status = await uc.status(principal.user_id)
+        out = SearchStatusOut(
+            index=status.index, documents=status.documents, records=status.records,
+            replication=status_out(status.replication), last_error=status.last_error,
+            reindex=reindex_out(status.reindex) if status.reindex else None,
+        )  # fmt: skip
+        return ok(out)
+
+    @post(
+        "/reindex",
+        status_code=202,
+        summary="Rebuild the index from the records into a new one, then swap it in (platform admins; 409 while "
+        "one runs)",
+    )
+    @inject
+    async def reindex(
+        self, principal: Principal, uc: FromDishka[SearchAdmin], background: FromDishka[ReindexInBackground]
+    ) -> Envelope[ReindexOut]:
+        run = await uc.start_reindex(principal.user_id)
+        background.launch(run)
+        return ok(reindex_out(run))
+
+    @get("/reindex/{reindex_id:uuid}", summary="A reindex and its progress (platform admins)")
+    @inject
+    async def get_reindex(
+        self, principal: Principal, reindex_id: UUID, uc: FromDishka[SearchAdmin]
+    ) -> Envelope[ReindexOut]:
+        return ok(reindex_out(await uc.reindex(principal.user_id, reindex_id)))
+
+    @get(
+        "/reindex/{reindex_id:uuid}/events",
+        summary="Server-Sent Events: `progress` as a reindex moves, then `end` with it finished (platform admins)",
+        response_description="an event stream; each event's data is the reindex as GET .../reindex/{id} answers it",
+        media_type="text/event-stream",
+    )
+    @inject
+    async def reindex_events(
+        self, principal: Principal, reindex_id: UUID, uc: FromDishka[SearchAdmin]
+    ) -> ServerSentEvent:
+        first = await uc.reindex(principal.user_id, reindex_id)
+        return progress_stream(
+            first,
+            lambda: uc.reindex(principal.user_id, reindex_id),
+            out=reindex_out,
+            finished=lambda run: run.finished,
+            position=lambda run: run.copied + run.caught_up,
+        )

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from dishka import FromDishka
 from litestar import Controller, get, post
 from litestar.params import Parameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
 from adapters.telemetry.logging import request_id_var
 from application.job.cancel_job import CancelJob, CancelJobCommand
@@ -34,10 +32,8 @@ from entrypoints.http.controllers.workspaces import CursorParam, Limit
 from entrypoints.http.envelope import Envelope, PageEnvelope, PageMeta, ok, ok_page
 from entrypoints.http.errors import SPENDS_CREDITS
 from entrypoints.http.injection import inject
+from entrypoints.http.progress_events import progress_stream
 from entrypoints.http.rate_limits import GROUP_OPT
-
-EVENTS_POLL_SECONDS = 0.5
-EVENTS_KEEPALIVE_SECONDS = 15.0
 
 
 class JobRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -258,27 +254,13 @@ class JobController(Controller):
     ) -> ServerSentEvent:
         query = GetJobQuery(actor_id=principal.user_id, workspace_id=workspace_id, job_id=job_id)
         first = await uc(query)  # a job that is not there is a 404 in the envelope, before any stream
-        return ServerSentEvent(_progress_events(first, lambda: uc(query)), headers={"Cache-Control": "no-store"})
-
-
-async def _progress_events(first: JobView, read: Any) -> AsyncIterator[ServerSentEventMessage]:
-    view = first
-    sent: bytes | None = None
-    quiet = 0.0
-    while True:
-        body = msgspec.json.encode(job_out(view))
-        if view.job.status.finished:
-            yield ServerSentEventMessage(data=body.decode(), event="end", id=view.progress.done)
-            return
-        if body != sent:
-            yield ServerSentEventMessage(data=body.decode(), event="progress", id=view.progress.done)
-            sent, quiet = body, 0.0
-        elif quiet >= EVENTS_KEEPALIVE_SECONDS:
-            yield ServerSentEventMessage(comment="keep-alive")
-            quiet = 0.0
-        await asyncio.sleep(EVENTS_POLL_SECONDS)
-        quiet += EVENTS_POLL_SECONDS
-        view = await read()
+        return progress_stream(
+            first,
+            lambda: uc(query),
+            out=job_out,
+            finished=lambda view: view.job.status.finished,
+            position=lambda view: view.progress.done,
+        )
 
 
 __all__ = ["JobController", "Page"]
