@@ -16,9 +16,10 @@ class ReplicationLog(Protocol):
     """A sink's progress through the outbox, written inside a unit of work."""
 
     @abstractmethod
-    async def hold(self, consumer: str, now: datetime) -> Position | None:
-        """The consumer's position, locked until the transaction ends (made at the start of the outbox the first
-        time); None when another transaction holds it (another drainer of the same sink is at work)."""
+    async def hold(self, consumer: str, token: UUID, now: datetime, until: datetime) -> Position | None:
+        """The consumer's position, leased to `token` until `until` (made at the start of the outbox the first
+        time); None while another drainer's lease runs. A lease outlives the transaction: the sink is applied
+        outside any, so a slow sink holds no transaction open."""
 
     @abstractmethod
     async def events_after(self, position: Position, limit: int) -> list[tuple[Position, Event]]:
@@ -26,8 +27,13 @@ class ReplicationLog(Protocol):
         any still running began, so none can later appear behind a position already passed."""
 
     @abstractmethod
-    async def advance(self, consumer: str, position: Position, applied: int, now: datetime) -> None:
-        """Move the consumer to `position`, `applied` more events applied."""
+    async def advance(self, consumer: str, token: UUID, position: Position, applied: int, now: datetime) -> bool:
+        """Move the consumer to `position`, `applied` more events applied, and end the lease; only while `token`
+        holds it (False: the lease ran out and another drainer took it, which applies these events again)."""
+
+    @abstractmethod
+    async def release(self, consumer: str, token: UUID) -> None:
+        """End `token`'s lease without moving."""
 
     @abstractmethod
     async def due(self, consumer: str, now: datetime, limit: int) -> list[tuple[Failure, Event]]:

@@ -8,7 +8,7 @@ from uuid import UUID
 from adapters.memory.store import MemoryStore, Repositories, Tables
 from domain.kernel.events import Event
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
-from domain.replication.replication import START, ConsumerStatus, Failure, Position
+from domain.replication.replication import MOST_BEHIND, START, ConsumerStatus, Failure, Position
 
 
 def _position(tables: Tables, event: Event) -> Position:
@@ -21,22 +21,37 @@ def _after(tables: Tables, position: Position) -> list[tuple[Position, Event]]:
 
 
 class MemoryReplicationLog:
-    """Transactions here run one at a time: a position is always free to hold, and adding an event commits it
-    in the order it was added."""
+    """Transactions here run one at a time, and adding an event commits it in the order it was added."""
 
     def __init__(self, tables: Tables) -> None:
         self._t = tables
 
-    async def hold(self, consumer: str, now: datetime) -> Position | None:
+    async def hold(self, consumer: str, token: UUID, now: datetime, until: datetime) -> Position | None:
         position, _, _ = self._t.consumers.setdefault(consumer, (START, 0, now))
+        lease = self._t.replication_leases.get(consumer)
+        if lease is not None and lease[1] > now:
+            return None
+        self._t.replication_leases[consumer] = (token, until)
         return position
 
     async def events_after(self, position: Position, limit: int) -> list[tuple[Position, Event]]:
         return _after(self._t, position)[: max(limit, 0)]
 
-    async def advance(self, consumer: str, position: Position, applied: int, now: datetime) -> None:
+    async def advance(self, consumer: str, token: UUID, position: Position, applied: int, now: datetime) -> bool:
+        if not self._holds(consumer, token):
+            return False
         _, before, _ = self._t.consumers[consumer]
         self._t.consumers[consumer] = (position, before + applied, now)
+        del self._t.replication_leases[consumer]
+        return True
+
+    async def release(self, consumer: str, token: UUID) -> None:
+        if self._holds(consumer, token):
+            del self._t.replication_leases[consumer]
+
+    def _holds(self, consumer: str, token: UUID) -> bool:
+        lease = self._t.replication_leases.get(consumer)
+        return lease is not None and lease[0] == token
 
     async def due(self, consumer: str, now: datetime, limit: int) -> list[tuple[Failure, Event]]:
         due = [
@@ -65,9 +80,9 @@ class MemoryReplicationReader:
     async def status(self, consumer: str, now: datetime) -> ConsumerStatus:
         tables = self._store.tables
         position, applied, updated_at = tables.consumers.get(consumer, (START, 0, None))
-        behind = [e for _, e in _after(tables, position)]
+        behind = [e for _, e in _after(tables, position)][:MOST_BEHIND]
         failures = [f for (name, _), f in tables.replication_failures.items() if name == consumer]
-        oldest = min((e.occurred_at for e in behind), default=None)
+        oldest = behind[0].occurred_at if behind else None
         return ConsumerStatus(
             name=consumer,
             position=position,

@@ -54,6 +54,7 @@ class Tables:
     # consumer -> (position, events applied, when it last moved)
     consumers: dict[str, tuple[Position, int, datetime]] = field(default_factory=dict)
     replication_failures: dict[tuple[str, UUID], Failure] = field(default_factory=dict)
+    replication_leases: dict[str, tuple[UUID, datetime]] = field(default_factory=dict)  # consumer -> (token, until)
     webhooks: dict[UUID, WebhookSubscription] = field(default_factory=dict)
     deliveries: dict[UUID, Delivery] = field(default_factory=dict)
     # each delivery's attempt log, oldest first

@@ -12,16 +12,25 @@ from adapters.postgres.events import event_from_row
 from adapters.postgres.pool import Connection, Repositories, connection
 from domain.kernel.events import Event
 from domain.kernel.pagination import Cursor, Page, PageRequest, page_of
-from domain.replication.replication import START, ConsumerStatus, Failure, Position
+from domain.replication.replication import MOST_BEHIND, START, ConsumerStatus, Failure, Position
 
 # xid8 travels as text: psycopg has no loader for it, and its values are beyond no bigint in practice.
-# One drainer per sink: a lock of the transaction, tried (a drainer that finds it taken moves on). Holding it,
-# the drainer alone makes the sink's row, so making it never waits on another's insert.
-TRY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtextextended('cascade.replication:' || %(name)s, 0))"
+# One drainer per sink: a lease on the sink's row, taken in a short transaction and kept past it, so that the
+# sink is applied with no transaction open (a slow engine would otherwise hold back every snapshot's xmin,
+# and with it every sink's events and vacuum). Taking it locks the row: a second drainer waits for the first's
+# transaction to end, then finds the lease taken.
 HOLD = """
-INSERT INTO replication_consumers (name, updated_at) VALUES (%(name)s, %(now)s) ON CONFLICT (name) DO NOTHING;
+INSERT INTO replication_consumers (name, updated_at) VALUES (%(name)s, %(now)s) ON CONFLICT (name) DO NOTHING
 """
-POSITION = "SELECT txid::text, event_id FROM replication_consumers WHERE name = %(name)s"
+LEASE = """
+UPDATE replication_consumers SET lease_token = %(token)s, leased_until = %(until)s
+WHERE name = %(name)s AND (leased_until IS NULL OR leased_until <= %(now)s)
+RETURNING txid::text, event_id
+"""
+RELEASE = """
+UPDATE replication_consumers SET lease_token = NULL, leased_until = NULL
+WHERE name = %(name)s AND lease_token = %(token)s
+"""
 # Below the snapshot's xmin every transaction has ended: none still running can add an event behind these.
 EVENTS_AFTER = """
 SELECT e.txid::text, e.id, e.workspace_id, e.type, e.data, e.occurred_at FROM outbox_events e
@@ -36,8 +45,9 @@ ORDER BY e.txid DESC, e.id DESC LIMIT 1
 """
 ADVANCE = """
 UPDATE replication_consumers
-SET txid = %(txid)s::text::xid8, event_id = %(id)s, applied = applied + %(applied)s, updated_at = %(now)s
-WHERE name = %(name)s
+SET txid = %(txid)s::text::xid8, event_id = %(id)s, applied = applied + %(applied)s, updated_at = %(now)s,
+    lease_token = NULL, leased_until = NULL
+WHERE name = %(name)s AND lease_token = %(token)s
 """
 FAILURE_COLUMNS = (
     "f.consumer, f.event_id, f.attempts, f.last_error, f.first_failed_at, f.last_failed_at, f.next_attempt_at"
@@ -59,17 +69,24 @@ SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, last_failed_
     next_attempt_at = EXCLUDED.next_attempt_at
 """
 CLEAR_FAILURES = "DELETE FROM replication_failures WHERE consumer = %(name)s AND event_id = ANY(%(ids)s)"
+# Cheap whatever the backlog (health asks every time): events behind counted up to MOST_BEHIND, and the age
+# of the next one to apply, read from the position index.
 STATUS = """
 SELECT c.txid::text, c.event_id, c.applied, c.updated_at,
-       (SELECT count(*) FROM outbox_events e WHERE (e.txid, e.id) > (c.txid, c.event_id)),
-       (SELECT min(e.occurred_at) FROM outbox_events e WHERE (e.txid, e.id) > (c.txid, c.event_id)),
+       (SELECT count(*) FROM (SELECT FROM outbox_events e WHERE (e.txid, e.id) > (c.txid, c.event_id)
+                              LIMIT %(most)s) AS waiting),
+       (SELECT e.occurred_at FROM outbox_events e WHERE (e.txid, e.id) > (c.txid, c.event_id)
+        ORDER BY e.txid, e.id LIMIT 1),
        (SELECT count(*) FILTER (WHERE f.next_attempt_at IS NOT NULL) FROM replication_failures f
         WHERE f.consumer = c.name),
        (SELECT count(*) FILTER (WHERE f.next_attempt_at IS NULL) FROM replication_failures f
         WHERE f.consumer = c.name)
 FROM replication_consumers c WHERE c.name = %(name)s
 """
-NEVER_RAN = "SELECT count(*), min(occurred_at) FROM outbox_events"
+NEVER_RAN = """
+SELECT (SELECT count(*) FROM (SELECT FROM outbox_events LIMIT %(most)s) AS waiting),
+       (SELECT occurred_at FROM outbox_events ORDER BY txid, id LIMIT 1)
+"""
 DEAD_LETTERS = """
 SELECT f.consumer, f.event_id, f.attempts, f.last_error, f.first_failed_at, f.last_failed_at,
        f.next_attempt_at FROM replication_failures f
@@ -117,23 +134,24 @@ class PostgresReplicationLog:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def hold(self, consumer: str, now: datetime) -> Position | None:
-        locked = await (await self._conn.execute(TRY_LOCK, {"name": consumer})).fetchone()
-        if not (locked and locked[0]):
-            return None
+    async def hold(self, consumer: str, token: UUID, now: datetime, until: datetime) -> Position | None:
         await self._conn.execute(HOLD, {"name": consumer, "now": now})
-        row = await (await self._conn.execute(POSITION, {"name": consumer})).fetchone()
-        assert row is not None, "made above"
-        return position_of(*row)
+        params = {"name": consumer, "token": token, "now": now, "until": until}
+        row = await (await self._conn.execute(LEASE, params)).fetchone()
+        return position_of(*row) if row else None
 
     async def events_after(self, position: Position, limit: int) -> list[tuple[Position, Event]]:
         params = {"txid": str(position.txid), "id": position.event_id, "limit": max(limit, 0)}
         rows = await (await self._conn.execute(EVENTS_AFTER, params)).fetchall()
         return [(position_of(row[0], row[1]), event_from_row(row[1:])) for row in rows]
 
-    async def advance(self, consumer: str, position: Position, applied: int, now: datetime) -> None:
-        params = {"name": consumer, "txid": str(position.txid), "id": position.event_id, "applied": applied, "now": now}
-        await self._conn.execute(ADVANCE, params)
+    async def advance(self, consumer: str, token: UUID, position: Position, applied: int, now: datetime) -> bool:
+        params = {"name": consumer, "token": token, "txid": str(position.txid), "id": position.event_id,
+                  "applied": applied, "now": now}  # fmt: skip
+        return (await self._conn.execute(ADVANCE, params)).rowcount == 1
+
+    async def release(self, consumer: str, token: UUID) -> None:
+        await self._conn.execute(RELEASE, {"name": consumer, "token": token})
 
     async def due(self, consumer: str, now: datetime, limit: int) -> list[tuple[Failure, Event]]:
         rows = await (await self._conn.execute(DUE, {"name": consumer, "now": now, "limit": max(limit, 0)})).fetchall()
@@ -170,9 +188,9 @@ class PostgresReplicationReader:
 
     async def status(self, consumer: str, now: datetime) -> ConsumerStatus:
         async with connection(self._pool) as conn:
-            row = await (await conn.execute(STATUS, {"name": consumer})).fetchone()
+            row = await (await conn.execute(STATUS, {"name": consumer, "most": MOST_BEHIND})).fetchone()
             if row is None:
-                behind, oldest = await (await conn.execute(NEVER_RAN)).fetchone() or (0, None)
+                behind, oldest = await (await conn.execute(NEVER_RAN, {"most": MOST_BEHIND})).fetchone() or (0, None)
                 return ConsumerStatus(
                     name=consumer,
                     position=Position(),

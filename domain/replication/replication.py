@@ -26,6 +26,7 @@ class Position:
 
 
 START = Position()
+MOST_BEHIND = 100_000  # events behind are counted up to this many: a status read stays cheap under any backlog
 
 
 @dataclass(slots=True, kw_only=True, frozen=True)
@@ -86,8 +87,8 @@ class ConsumerStatus:
     name: str
     position: Position
     applied: int  # events applied since the sink began
-    behind: int  # events of the outbox past its position
-    seconds_behind: float  # age of the oldest of them (0 when none)
+    behind: int  # events of the outbox past its position, up to MOST_BEHIND
+    seconds_behind: float  # age of the next of them in commit order (0 when none)
     retrying: int
     dead: int
     updated_at: datetime | None  # when its position last moved (None: it never ran)

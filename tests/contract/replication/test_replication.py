@@ -11,11 +11,13 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.postgres.replication import PostgresReplicationReader
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from application.replication.drain_outbox import DrainOutbox
 from domain.kernel.events import Event, EventType
 from domain.kernel.pagination import PageRequest
 from domain.replication.replication import START, RetryPolicy, SinkUnavailable
+from ports.replication import ReplicationReader
 from tests.conftest import Backend
 from tests.support.builders.accounts import utc_now
 from tests.support.clock import ManualClock
@@ -29,9 +31,21 @@ def event(workspace: UUID | None = None, n: int = 0) -> Event:
 
 
 async def add(backend: Backend, *events: Event) -> None:
+    """Add and commit the events, then wait until a sink may read them: until every transaction that began
+    before theirs has ended, which on a shared server includes other test workers' (a snapshot's xmin spans
+    every database of a server)."""
     async with backend.uow() as uow:
         await uow.events.add(list(events))
         await uow.commit()
+    await readable(backend.replication, {e.id for e in events})
+
+
+async def readable(reader: ReplicationReader, added: set[UUID]) -> None:
+    for _ in range(200):
+        if added <= {e.id for _, e in await reader.events_after(START, 10_000)}:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the events never became readable: a transaction stayed open for 10 s")
 
 
 class Sink:
@@ -187,9 +201,11 @@ async def test_a_transaction_that_commits_late_is_not_skipped(
 
 
 async def test_one_drainer_per_sink_at_a_time(clean_pool: AsyncConnectionPool) -> None:
+    added = event()
     async with PostgresUnitOfWork(clean_pool) as uow:
-        await uow.events.add([event()])
+        await uow.events.add([added])
         await uow.commit()
+    await readable(PostgresReplicationReader(clean_pool), {added.id})
     clock, sink = ManualClock(utc_now()), Sink()
     entered, release = asyncio.Event(), asyncio.Event()
 

@@ -34,8 +34,11 @@ def engine() -> Iterator[ThrowawayOpenSearch]:
 
 
 @pytest.fixture
-async def api(engine: ThrowawayOpenSearch, migrated_url: str, clean_redis: str) -> AsyncIterator[Any]:
-    """Requests to the engine time out after 0.5 s; a failed event is retried within 0.5 s."""
+async def api(
+    engine: ThrowawayOpenSearch, migrated_url: str, clean_redis: str, clean_pool: AsyncConnectionPool
+) -> AsyncIterator[Any]:
+    """Requests to the engine time out after 0.5 s; a failed event is retried within 0.5 s. (The database is
+    emptied before the app starts: emptying it under the app's replicator would deadlock.)"""
     settings = test_settings(
         profile="local", database_url=migrated_url, redis_url=clean_redis, opensearch_url=engine.url,
         opensearch_index="outage", opensearch_timeout_seconds=0.5, replication_poll_seconds=0.05,
@@ -45,10 +48,12 @@ async def api(engine: ThrowawayOpenSearch, migrated_url: str, clean_redis: str) 
         yield client
 
 
-async def write_load(api: Any, owner: Account, workspace: str) -> list[str]:
-    """CHANGES writes, one after another: creates, and renames of the last one created."""
+async def write_load(api: Any, owner: Account, workspace: str, stop: asyncio.Event) -> list[str]:
+    """Writes one after another until `stop` (and at least CHANGES): creates, and renames of the last one
+    created."""
     ids: list[str] = []
-    for i in range(CHANGES):
+    i = 0
+    while i < CHANGES or not stop.is_set():
         base = f"/api/v1/workspaces/{workspace}/records"
         person = {"inputs": {"fullName": f"Load Person{i}", "email": f"load{i}@acme.io"}}
         if i % 3 == 2:
@@ -58,6 +63,7 @@ async def write_load(api: Any, owner: Account, workspace: str) -> list[str]:
             response = await api.post(base, json={"kind": "person", **person}, headers=owner.headers)
             assert response.status_code == 201, response.text
             ids.append(response.json()["data"]["id"])
+        i += 1
         await asyncio.sleep(0.01)
     return ids
 
@@ -94,7 +100,8 @@ async def test_an_engine_that_stalls_mid_load_catches_up_exactly(
 ) -> None:
     owner = await register(api, "owner")
     workspace = await create_workspace(api, owner)
-    load = asyncio.create_task(write_load(api, owner, workspace))
+    stop = asyncio.Event()
+    load = asyncio.create_task(write_load(api, owner, workspace, stop))
     await until(lambda: some_indexed(engine, workspace), "nothing reached the engine")
 
     engine.pause()
@@ -102,9 +109,11 @@ async def test_an_engine_that_stalls_mid_load_catches_up_exactly(
         await asyncio.sleep(1.5)
         refused = await api.get(f"/api/v1/workspaces/{workspace}/search", params={"q": "load"}, headers=owner.headers)
         assert_error(refused, 503, "SEARCH_UNAVAILABLE")
-        assert not load.done()
+        assert not load.done(), "writes go on while the engine is away"
     finally:
         engine.resume()
+    await asyncio.sleep(0.5)
+    stop.set()
     await load
 
     await until(lambda: versions_agree(engine, clean_pool, workspace), "the index did not catch up exactly")
@@ -116,11 +125,14 @@ async def test_an_engine_that_lost_its_data_is_made_whole_by_a_reindex(
 ) -> None:
     admin, owner = await platform_admin(api, clean_pool), await register(api, "owner")
     workspace = await create_workspace(api, owner)
-    load = asyncio.create_task(write_load(api, owner, workspace))
+    stop = asyncio.Event()
+    load = asyncio.create_task(write_load(api, owner, workspace, stop))
     await until(lambda: some_indexed(engine, workspace), "nothing reached the engine")
     engine.kill()
     await asyncio.sleep(0.5)
     engine.start()  # empty: it kept everything in memory
+    await asyncio.sleep(0.5)
+    stop.set()
     ids = await load
 
     async def caught_up() -> Any:
