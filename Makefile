@@ -83,6 +83,7 @@ bench: $(DEV)
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.webhook_throughput
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.api_hot_path
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.search_latency
+	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.search_reindex
 	$(BIN)/python -m tests.services -- $(BIN)/python -m tests.bench.replication_lag
 	$(BIN)/python -m tests.bench.credits_wasted
 	$(BIN)/python -m tests.bench.scraper_pages
