@@ -104,6 +104,13 @@ WHERE workspace_id = %(ws)s AND (
 )
 GROUP BY record_id
 """
+# A term too short for typos (allowed_edits 0): its prefix range alone, a plain index range scan.
+TERM_PREFIX = """
+SELECT record_id, max(CASE WHEN word = {t} THEN 3 ELSE 2 END) AS tier
+FROM search_words
+WHERE workspace_id = %(ws)s AND word >= {t} AND word < {end}
+GROUP BY record_id
+"""
 FILTERS = """
     AND (%(kind)s::text[] IS NULL OR d.kind = ANY(%(kind)s::text[]))
     AND (%(status)s::text[] IS NULL OR d.status = ANY(%(status)s::text[]))
@@ -165,12 +172,12 @@ def _matched(terms: tuple[str, ...]) -> sql.Composed:
     ctes = [
         sql.SQL("t{i} AS ({body})").format(
             i=sql.SQL(str(i)),
-            body=sql.SQL(TERM).format(
+            body=sql.SQL(TERM if allowed_edits(term) else TERM_PREFIX).format(
                 t=sql.Placeholder(f"t{i}"), end=sql.Placeholder(f"end{i}"), k=sql.Placeholder(f"k{i}"),
                 n=sql.Placeholder(f"n{i}"), longest=sql.Literal(MAX_PREFIX),
             ),
         )
-        for i in range(len(terms))
+        for i, term in enumerate(terms)
     ]  # fmt: skip
     joins = sql.SQL(" ").join(
         sql.SQL("JOIN t{i} ON t{i}.record_id = d.record_id").format(i=sql.SQL(str(i))) for i in range(len(terms))

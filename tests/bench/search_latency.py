@@ -41,6 +41,7 @@ from tests.conftest import MIGRATIONS, create_database, test_settings
 
 DOCS = int(os.environ.get("BENCH_SEARCH_DOCS", "100000"))
 QUERIES = int(os.environ.get("BENCH_SEARCH_QUERIES", "40"))
+INDEXES = os.environ.get("BENCH_SEARCH_INDEXES", "postgres,opensearch").split(",")  # which to measure
 BATCH = 1000
 FIRST = ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
          "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
@@ -216,8 +217,10 @@ async def on_opensearch(url: str) -> None:
 async def main() -> None:
     url = await create_database(os.environ["TEST_POSTGRES_URL"], "cascade_bench_search")
     await migrate(url, MIGRATIONS)
-    await on_postgres(url)
-    await on_opensearch(url)
+    if "postgres" in INDEXES:
+        await on_postgres(url)
+    if "opensearch" in INDEXES:
+        await on_opensearch(url)
 
 
 if __name__ == "__main__":
