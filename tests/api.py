@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,3 +81,18 @@ async def make_team(client: Any, name: str = "Team") -> Team:
         accounts[role] = await register(client, role)
         await add_member(client, workspace, owner, accounts[role], role)
     return Team(workspace, owner, accounts["admin"], accounts["member"], accounts["viewer"])
+
+
+async def server_sent_events(client: Any, url: str, headers: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """Follow a Server-Sent Events stream to its end: each event's name and JSON data, in order."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    async with client.stream("GET", url, headers=headers) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        name = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event:"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                events.append((name, json.loads(line.split(":", 1)[1])))
+    return events

@@ -41,7 +41,38 @@ def valkey_binary() -> str:
     return str(get_binary_path())
 
 
-class ThrowawayRedis:
+class ThrowawayProcess:
+    """A server process the tests start, crash, stall and stop."""
+
+    _process: subprocess.Popen[bytes] | None = None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash; `start` again brings up a server on the same port, empty if it kept its data in
+        memory."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(5)
+
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers (a stalled network), data intact."""
+        if self._process and self._process.poll() is None:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self.resume()
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+class ThrowawayRedis(ThrowawayProcess):
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
         self._dir = data_dir
@@ -72,32 +103,8 @@ class ThrowawayRedis:
                 time.sleep(0.05)
         raise RuntimeError("redis did not start")
 
-    def kill(self) -> None:
-        """SIGKILL: a crash; `start` again brings up an empty server on the same port."""
-        if self._process and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(5)
 
-    def pause(self) -> None:
-        """SIGSTOP: connections stay open and nothing answers (a stalled network), data intact."""
-        if self._process and self._process.poll() is None:
-            self._process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self.resume()
-            self._process.terminate()
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-
-
-class ThrowawayOpenSearch:
+class ThrowawayOpenSearch(ThrowawayProcess):
     """osmem-server on a free loopback port, in memory; it exits with this process (`--parent-pid`)."""
 
     def __init__(self) -> None:
@@ -127,31 +134,6 @@ class ThrowawayOpenSearch:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("the OpenSearch-API engine did not start")
-
-    def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self.resume()
-            self._process.terminate()
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-
-    def pause(self) -> None:
-        """SIGSTOP: the engine hangs (requests time out), then `resume` brings it back with what it held."""
-        if self._process and self._process.poll() is None:
-            self._process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.send_signal(signal.SIGCONT)
-
-    def kill(self) -> None:
-        """SIGKILL: a crash; it kept everything in memory, so `start` again brings up an empty engine on the
-        same port."""
-        if self._process and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(5)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -8,7 +8,7 @@ from uuid import UUID
 from dishka import AsyncContainer
 
 from application.replication.replication_admin import ReplicationAdmin
-from entrypoints.cli.search import in_container
+from entrypoints.cli.in_container import in_container
 from entrypoints.wiring.settings import Settings
 
 

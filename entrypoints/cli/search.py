@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from dishka import AsyncContainer
 
 from application.search.reindex_search import RunReindex
 from application.search.search_admin import SearchAdmin
 from domain.search.reindex import Reindex, ReindexStatus
-from entrypoints.wiring.container import build_container
+from entrypoints.cli.in_container import in_container
 from entrypoints.wiring.settings import Settings
-
-T = TypeVar("T")
-
-
-def in_container(settings: Settings, work: Callable[[AsyncContainer], Awaitable[T]]) -> T:
-    """Run `work` in a request scope of the application's container, closed after it."""
-
-    async def run() -> T:
-        container = build_container(settings)
-        try:
-            async with container() as request:
-                return await work(request)
-        finally:
-            await container.close()
-
-    return asyncio.run(run())
 
 
 def reindex_line(run: Reindex) -> dict[str, Any]:

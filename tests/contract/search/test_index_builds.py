@@ -3,12 +3,10 @@ gone then; on memory and OpenSearch (generations), and PostgreSQL (in place, in 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from opensearchpy import AsyncOpenSearch
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.memory.search import MemorySearchIndex
@@ -18,13 +16,6 @@ from domain.search.search import Tombstone
 from tests.contract.search.test_search_index import doc, names
 
 W = uuid4()
-
-
-@pytest.fixture
-async def opensearch(opensearch_url: str) -> AsyncIterator[AsyncOpenSearch]:
-    client = AsyncOpenSearch(hosts=[opensearch_url])
-    yield client
-    await client.close()
 
 
 @pytest.fixture(params=["memory", "opensearch"])

@@ -4,14 +4,12 @@ workspace ever seeing another's documents."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opensearchpy import AsyncOpenSearch
 
 from adapters.memory.search import MemorySearchIndex
 from adapters.opensearch.search import OpenSearchIndex
@@ -32,13 +30,6 @@ from ports.search import SearchIndex
 from tests.support.builders.accounts import utc_now
 
 T0 = utc_now()
-
-
-@pytest.fixture
-async def opensearch(opensearch_url: str) -> AsyncIterator[AsyncOpenSearch]:
-    client = AsyncOpenSearch(hosts=[opensearch_url])
-    yield client
-    await client.close()
 
 
 @pytest.fixture(params=["memory", "postgres", "opensearch"])

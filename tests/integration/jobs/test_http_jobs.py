@@ -6,7 +6,6 @@ The same routes on real Temporal are tested in tests/integration/jobs/test_tempo
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from entrypoints.http.app import create_app
-from tests.api import add_member, assert_error, create_workspace, register
+from tests.api import add_member, assert_error, create_workspace, register, server_sent_events
 from tests.conftest import test_settings
 from tests.fakes.harness import KEYS, FakeProviders, running_fakes
 from tests.support.enrichment import balance, on_backend, provider_settings
@@ -204,16 +203,7 @@ async def test_the_event_stream_reports_progress_and_ends_with_the_job(jobs_api:
     workspace = await create_workspace(jobs_api, owner)
     job = (await submit(jobs_api, owner, workspace, {"records": crowd(30), "fields": ["title"]})).json()["data"]
     url = f"/api/v1/workspaces/{workspace}/enrichment/jobs/{job['id']}/events"
-    events: list[tuple[str, dict[str, Any]]] = []
-    async with jobs_api.stream("GET", url, headers=owner.headers) as stream:
-        assert stream.status_code == 200
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        name = ""
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                events.append((name, json.loads(line.split(":", 1)[1])))
+    events = await server_sent_events(jobs_api, url, owner.headers)
     assert events[-1][0] == "end", "the stream ends when the job does"
     final = events[-1][1]
     assert final["status"] == "completed"

@@ -24,7 +24,7 @@ from adapters.opensearch.search import OpenSearchIndex
 from adapters.postgres.search import PostgresSearchIndex
 from entrypoints.http.app import create_app
 from entrypoints.wiring.settings import env_name, flat
-from tests.api import Account, assert_error, create_workspace, register
+from tests.api import Account, assert_error, create_workspace, register, server_sent_events
 from tests.conftest import test_settings
 from tests.contract.search.test_search_index import doc
 from tests.integration.search.test_replication_admin import platform_admin, until
@@ -90,19 +90,6 @@ async def people(setup: Setup, who: Account, workspace: str, count: int) -> list
     return made
 
 
-async def follow(api: Any, admin: Account, reindex_id: str) -> list[tuple[str, dict[str, Any]]]:
-    events: list[tuple[str, dict[str, Any]]] = []
-    async with api.stream("GET", f"{ADMIN}/reindex/{reindex_id}/events", headers=admin.headers) as stream:
-        assert stream.status_code == 200
-        name = ""
-        async for line in stream.aiter_lines():
-            if line.startswith("event:"):
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                events.append((name, json.loads(line.split(":", 1)[1])))
-    return events
-
-
 async def converged(setup: Setup, workspace: str) -> None:
     async def agree() -> bool:
         return await setup.versions_agree(workspace)
@@ -126,7 +113,7 @@ async def test_a_reindex_repairs_the_index_and_is_followed_to_its_end(setup: Set
     assert started.status_code == 202, started.text
     run = started.json()["data"]
     assert (run["status"], run["total"]) == ("running", 60)
-    events = await follow(api, admin, run["id"])
+    events = await server_sent_events(api, f"{ADMIN}/reindex/{run['id']}/events", admin.headers)
 
     name, final = events[-1]
     assert name == "end"
